@@ -1,0 +1,1 @@
+"""GraphQL gateway over checkout consignments and order shipping data."""

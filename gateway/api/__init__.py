@@ -1,0 +1,1 @@
+"""GraphQL API: Strawberry types, inputs, resolvers, DataLoaders, permissions and extensions."""

@@ -1,0 +1,33 @@
+"""Catalog root fields."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from gateway.api.catalog.types import ProductConnection, product_connection
+from gateway.api.pagination import check_page_size, decode_cursor, encode_cursor
+from gateway.api.permissions import access
+from gateway.storage import queries
+from gateway.storage.db import read_connection
+
+
+@strawberry.type
+class CatalogQuery:
+    @strawberry.field(
+        description="The store's products, ascending by id. `first` is at most 100.",
+        metadata=access("checkouts:read", storefront=True),
+    )
+    async def products(
+        self,
+        info: strawberry.Info,
+        first: Annotated[int | None, strawberry.argument(description="Page size, 0 to 100.")] = 50,
+        after: Annotated[str | None, strawberry.argument(description="Cursor to continue after.")] = None,
+    ) -> ProductConnection:
+        first = 50 if first is None else first
+        check_page_size(first)
+        after_id = decode_cursor("product", after, int) or 0
+        async with read_connection(info.context.engine) as conn:
+            rows = await queries.products_page(conn, info.context.store_id, after_id, first + 1)
+        return product_connection(list(rows), first, lambda row: encode_cursor("product", row.id))

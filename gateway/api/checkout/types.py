@@ -1,0 +1,152 @@
+"""Checkout, line item and consignment types. They resolve from plain storage rows by attribute."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+
+from gateway.api.address import Address
+from gateway.api.money import Money, money
+
+
+@strawberry.type(description="A shipping option offered for one consignment, priced from its own items.")
+class ShippingOption:
+    id: strawberry.ID = strawberry.field(description="Pass to `updateConsignment(shippingOptionId:)` to select it.")
+    description: str = strawberry.field(description="What the shopper sees, e.g. \"Flat Rate\".")
+    type: str = strawberry.field(description="Kind of method, e.g. shipping_flatrate, freeshipping.")
+    cost: Money = strawberry.field(description="Shipping cost of this consignment with this option.")
+    transit_time: str | None = strawberry.field(description="Carrier's transit time estimate, if any.")
+    image_url: str | None = strawberry.field(description="Carrier logo, if any.")
+
+
+@strawberry.type(description="The pickup location chosen for a pickup consignment.")
+class PickupOption:
+    pickup_method_id: int = strawberry.field(description="Id of the store's pickup method.")
+
+
+@strawberry.type(description="One product in a checkout, with its quantity and catalog price.")
+class LineItem:
+    id: strawberry.ID = strawberry.field(description="Line item id; consignments refer to it as `itemId`.")
+    sku: str = strawberry.field(description="Product SKU.")
+    name: str = strawberry.field(description="Product name when the checkout was created.")
+    quantity: int = strawberry.field(description="Units in the checkout.")
+    requires_shipping: bool = strawberry.field(
+        description="False for digital goods, which never go in a consignment."
+    )
+
+    @strawberry.field(description="Unit price from the catalog.")
+    def list_price(self) -> Money:
+        return money(self.list_price, self.currency_code)  # type: ignore[attr-defined]
+
+    @strawberry.field(description="`listPrice` times `quantity`, exact.")
+    def extended_list_price(self) -> Money:
+        return money(self.extended_list_price, self.currency_code)  # type: ignore[attr-defined]
+
+    @strawberry.field(
+        description="Units not yet assigned to any consignment. Always 0 for digital items, which ship nowhere."
+    )
+    async def unassigned_quantity(self, info: strawberry.Info) -> int:
+        if not self.requires_shipping:
+            return 0
+        assigned = await info.context.loaders.assigned_quantity_by_line_item_id.load(self.id)
+        return self.quantity - assigned
+
+
+@strawberry.type(description="How many units of one line item travel in a consignment.")
+class ConsignmentLineItem:
+    quantity: int = strawberry.field(description="Units of the line item in this consignment.")
+
+    @strawberry.field(description="The checkout line item.")
+    async def line_item(self, info: strawberry.Info) -> LineItem:
+        return await info.context.loaders.line_item_by_id.load(self.line_item_id)  # type: ignore[attr-defined]
+
+
+@strawberry.type(
+    description="A group of physical line items going to one destination, and how they ship. Several "
+    "consignments may share an address."
+)
+class Consignment:
+    id: strawberry.ID = strawberry.field(description="Consignment id, unique within its checkout.")
+    address: Address | None = strawberry.field(description="Where it ships; null for a pickup consignment.")
+
+    @strawberry.field(description="The line items and quantities in this consignment.")
+    async def line_items(self, info: strawberry.Info) -> list[ConsignmentLineItem]:
+        return await info.context.loaders.consignment_items_by_consignment_id.load(self.id)
+
+    @strawberry.field(description="Ids of the line items in this consignment.")
+    async def line_item_ids(self, info: strawberry.Info) -> list[strawberry.ID]:
+        rows = await info.context.loaders.consignment_items_by_consignment_id.load(self.id)
+        return [row.line_item_id for row in rows]
+
+    @strawberry.field(
+        description="Shipping options for this consignment's address and items. Empty for pickup "
+        "consignments and when the store ships nowhere near the address (see `Checkout.problems`)."
+    )
+    def available_shipping_options(self) -> list[ShippingOption]:
+        return []
+
+    @strawberry.field(description="The selected shipping option, if any.")
+    def selected_shipping_option(self) -> ShippingOption | None:
+        return None
+
+    @strawberry.field(description="The pickup option, for a pickup consignment.")
+    def selected_pickup_option(self) -> PickupOption | None:
+        if self.pickup_method_id is None:  # type: ignore[attr-defined]
+            return None
+        return PickupOption(pickup_method_id=self.pickup_method_id)  # type: ignore[attr-defined]
+
+    @strawberry.field(description="Cost of the selected option, zero when none is selected.")
+    def shipping_cost(self) -> Money:
+        return money(self.shipping_cost, self.currency_code)  # type: ignore[attr-defined]
+
+    @strawberry.field(description="Handling fees shown separately, zero when none.")
+    def handling_cost(self) -> Money:
+        return money(self.handling_cost, self.currency_code)  # type: ignore[attr-defined]
+
+
+@strawberry.type(
+    description="A shopper's checkout: line items priced from the catalog, a billing address, and the "
+    "consignments the physical items are split into."
+)
+class Checkout:
+    id: strawberry.ID = strawberry.field(description="Unguessable checkout id (122 random bits).")
+    email: str | None = strawberry.field(description="Shopper's email.")
+    currency_code: str = strawberry.field(description="ISO 4217 currency of every amount in this checkout.")
+    billing_address: Address | None = strawberry.field(description="Billing address, once set.")
+    version: int = strawberry.field(
+        description="Increments on every successful change. Pass it back as `version` in a mutation to "
+        "refuse the change (VERSION_CONFLICT) if somebody else changed the checkout in between."
+    )
+    created_at: datetime = strawberry.field(description="When the checkout was created (UTC).")
+    updated_at: datetime = strawberry.field(description="When the checkout last changed (UTC).")
+
+    @strawberry.field(description="Line items in the order they were added.")
+    async def line_items(self, info: strawberry.Info) -> list[LineItem]:
+        return await info.context.loaders.line_items_by_checkout_id.load(self.id)
+
+    @strawberry.field(description="Consignments in the order they were added.")
+    async def consignments(self, info: strawberry.Info) -> list[Consignment]:
+        return await info.context.loaders.consignments_by_checkout_id.load(self.id)
+
+    @strawberry.field(description="Sum of the line items' `extendedListPrice`.")
+    def subtotal(self) -> Money:
+        return money(self.subtotal, self.currency_code)  # type: ignore[arg-type]
+
+    @strawberry.field(description="Sum of the consignments' `shippingCost`.")
+    def shipping_cost_total(self) -> Money:
+        return money(self.shipping_cost_total, self.currency_code)  # type: ignore[arg-type]
+
+    @strawberry.field(description="Sum of the consignments' `handlingCost`.")
+    def handling_cost_total(self) -> Money:
+        return money(self.handling_cost_total, self.currency_code)  # type: ignore[arg-type]
+
+    @strawberry.field(description="`subtotal` + `shippingCostTotal` + `handlingCostTotal`.")
+    def grand_total(self) -> Money:
+        return money(self.grand_total, self.currency_code)  # type: ignore[arg-type]
+
+
+def as_checkout(row: Any) -> Checkout:
+    """Rows stand in for `Checkout` objects: every field resolves by attribute."""
+    return row  # type: ignore[no-any-return]

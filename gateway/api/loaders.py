@@ -1,0 +1,91 @@
+"""Per-request DataLoaders: one batched query per relation and level, plain Core rows out.
+
+Every loader is a plain async batch function over SQLAlchemy Core (usable outside graphql-core), bound
+to the caller's store, opening its own short-lived connection per batch.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+from aiodataloader import DataLoader
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from gateway.storage import queries
+from gateway.storage.db import read_connection
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def by_key(rows: Sequence[Row[Any]], keys: Sequence[Any], attribute: str) -> list[Row[Any] | None]:
+    """One row (or None) per key, in key order."""
+    index = {getattr(row, attribute): row for row in rows}
+    return [index.get(key) for key in keys]
+
+
+def grouped(rows: Sequence[Row[Any]], keys: Sequence[Any], attribute: str) -> list[list[Row[Any]]]:
+    """A list of rows per key, in key order; rows keep their query order."""
+    groups: dict[Any, list[Row[Any]]] = defaultdict(list)
+    for row in rows:
+        groups[getattr(row, attribute)].append(row)
+    return [groups.get(key, []) for key in keys]
+
+
+class Loaders:
+    """The DataLoaders of one request, as typed attributes."""
+
+    def __init__(self, engine: AsyncEngine, store_id: int) -> None:
+        self._engine = engine
+        self._store_id = store_id
+
+        def make(
+            fetch: Callable[[AsyncConnection, int, list[Any]], Awaitable[list[Any]]],
+        ) -> DataLoader:
+            async def batch(keys: list[Any]) -> list[Any]:
+                async with read_connection(engine) as conn:
+                    return await fetch(conn, store_id, keys)
+
+            return DataLoader(batch)
+
+        self.checkout_by_id = make(self._checkouts)
+        self.line_items_by_checkout_id = make(self._line_items_by_checkout)
+        self.line_item_by_id = make(self._line_items)
+        self.assigned_quantity_by_line_item_id = make(self._assigned_quantities)
+        self.consignments_by_checkout_id = make(self._consignments_by_checkout)
+        self.consignment_items_by_consignment_id = make(self._consignment_items)
+        self._all = [value for value in vars(self).values() if isinstance(value, DataLoader)]
+
+    def clear_all(self) -> None:
+        """Forget everything loaded so far: called after every write."""
+        for loader in self._all:
+            loader.clear_all()
+
+    @staticmethod
+    async def _checkouts(conn: AsyncConnection, store_id: int, keys: list[str]) -> list[Any]:
+        return by_key(await queries.checkouts_by_ids(conn, store_id, keys), keys, "id")
+
+    @staticmethod
+    async def _line_items_by_checkout(conn: AsyncConnection, store_id: int, keys: list[str]) -> list[Any]:
+        return grouped(await queries.line_items_by_checkout_ids(conn, store_id, keys), keys, "checkout_id")
+
+    @staticmethod
+    async def _line_items(conn: AsyncConnection, store_id: int, keys: list[str]) -> list[Any]:
+        return by_key(await queries.line_items_by_ids(conn, store_id, keys), keys, "id")
+
+    @staticmethod
+    async def _assigned_quantities(conn: AsyncConnection, store_id: int, keys: list[str]) -> list[Any]:
+        totals = await queries.assigned_quantities_by_line_item_ids(conn, store_id, keys)
+        return [totals.get(key, 0) for key in keys]
+
+    @staticmethod
+    async def _consignments_by_checkout(conn: AsyncConnection, store_id: int, keys: list[str]) -> list[Any]:
+        return grouped(await queries.consignments_by_checkout_ids(conn, store_id, keys), keys, "checkout_id")
+
+    @staticmethod
+    async def _consignment_items(conn: AsyncConnection, store_id: int, keys: list[str]) -> list[Any]:
+        rows = await queries.consignment_items_by_consignment_ids(conn, store_id, keys)
+        return grouped(rows, keys, "consignment_id")

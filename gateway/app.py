@@ -1,0 +1,85 @@
+"""The ASGI application: settings, engine, schema, routes and middleware are wired here and only here."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import orjson
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from strawberry.asgi import GraphQL
+
+from gateway.api.context import Context
+from gateway.api.schema import schema
+from gateway.domain.tokens import authenticate
+from gateway.settings import Settings, load_settings
+from gateway.storage.db import create_engine, read_connection
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def presented_token(request: Request) -> str | None:
+    token = request.headers.get("x-auth-token")
+    if token:
+        return token.strip()
+    authorization = request.headers.get("authorization", "")
+    scheme, _, value = authorization.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
+
+
+class GatewayGraphQL(GraphQL[Context, None]):
+    def __init__(self, engine: AsyncEngine, settings: Settings) -> None:
+        super().__init__(schema, graphql_ide="graphiql" if not settings.is_production else None)
+        self.engine = engine
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        incoming = request.headers.get("x-request-id", "")
+        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        response.headers["X-Request-Id"] = request_id
+        token = presented_token(request)
+        principal = None
+        if token is not None:
+            async with read_connection(self.engine) as conn:
+                principal = await authenticate(conn, token)
+        return Context(
+            request=request,
+            response=response,
+            engine=self.engine,
+            request_id=request_id,
+            principal=principal,
+            token_rejected=token is not None and principal is None,
+        )
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+
+def create_app(settings: Settings | None = None, engine: AsyncEngine | None = None) -> Starlette:
+    settings = settings or load_settings()
+    engine = engine or create_engine(settings.database_url)
+    graphql = GatewayGraphQL(engine, settings)
+
+    async def health(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
+    app = Starlette(
+        routes=[Route("/graphql", graphql, methods=["GET", "POST"]), Route("/health", health)],
+        lifespan=lifespan,
+    )
+    app.state.engine = engine
+    app.state.settings = settings
+    return app

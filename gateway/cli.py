@@ -1,0 +1,199 @@
+"""The `gateway` command: serve, migrate, seed the demo store, manage stores and tokens, export the schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from gateway.settings import database_url_from_env
+
+T = TypeVar("T")
+SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema.graphql"
+
+
+def _in_transaction(url: str, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+    from gateway.storage.db import create_engine, write_transaction
+
+    async def run() -> T:
+        engine = create_engine(url)
+        try:
+            async with write_transaction(engine) as conn:
+                return await work(conn)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    host = args.host or os.environ.get("HOST", "127.0.0.1")
+    port = args.port or int(os.environ.get("PORT", "8000"))
+    os.environ["GATEWAY_DATABASE_URL"] = args.database_url
+    uvicorn.run(
+        "gateway.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=args.workers,
+        log_level="info",
+        proxy_headers=False,
+    )
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from gateway.storage.migrate import upgrade
+
+    upgrade(args.database_url, args.revision)
+    print(f"database at {args.revision}")
+    return 0
+
+
+def _create_tokens(conn: AsyncConnection, store: str) -> Awaitable[tuple[str, str]]:
+    from gateway.domain.tokens import TokenKind, create_token
+
+    async def work() -> tuple[str, str]:
+        storefront = await create_token(conn, store, TokenKind.STOREFRONT, label="demo storefront")
+        server = await create_token(conn, store, TokenKind.SERVER, label="demo server")
+        return storefront, server
+
+    return work()
+
+
+def cmd_seed_demo(args: argparse.Namespace) -> int:
+    from gateway.demo import seed_demo
+    from gateway.storage import queries
+
+    async def work(conn: AsyncConnection) -> tuple[str, str] | None:
+        store = await queries.store_by_slug(conn, args.store)
+        if store is None:
+            raise SystemExit(f"no store {args.store!r}: run `gateway migrate` first")
+        if args.if_empty and await queries.count_products(conn, store.id) > 0:
+            return None
+        count = await seed_demo(conn, args.store)
+        print(f"seeded {count} products into store {args.store!r}")
+        return await _create_tokens(conn, args.store)
+
+    tokens = _in_transaction(args.database_url, work)
+    if tokens is None:
+        print(f"store {args.store!r} already has products; nothing seeded")
+        return 0
+    storefront, server = tokens
+    print(f"storefront token: {storefront}")
+    print(f"server token:     {server}")
+    if args.tokens_file:
+        path = Path(args.tokens_file)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"STOREFRONT_TOKEN={storefront}\nSERVER_TOKEN={server}\n")
+        path.chmod(0o600)
+    return 0
+
+
+def cmd_token_create(args: argparse.Namespace) -> int:
+    from gateway.domain.errors import DomainError
+    from gateway.domain.tokens import TokenKind, create_token
+
+    scopes = tuple(args.scope) if args.scope else None
+    try:
+        token = _in_transaction(
+            args.database_url,
+            lambda conn: create_token(conn, args.store, TokenKind(args.kind), scopes, args.label),
+        )
+    except (DomainError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"created {args.kind} token for store {args.store!r}; it is shown only once:")
+    print(token)
+    return 0
+
+
+def cmd_store_create(args: argparse.Namespace) -> int:
+    from gateway.domain.errors import DomainError
+    from gateway.domain.stores import create_store
+
+    try:
+        store_id = _in_transaction(
+            args.database_url, lambda conn: create_store(conn, args.slug, args.name, args.currency)
+        )
+    except DomainError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"created store {args.slug!r} (id {store_id})")
+    return 0
+
+
+def cmd_export_schema(args: argparse.Namespace) -> int:
+    from gateway.api.schema import schema
+
+    text = str(schema) + "\n"
+    if args.stdout:
+        sys.stdout.write(text)
+    else:
+        Path(args.path).write_text(text)
+        print(f"wrote {args.path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gateway", description=__doc__)
+    parser.add_argument(
+        "--database-url",
+        default=database_url_from_env(),
+        help="SQLAlchemy URL (default: $GATEWAY_DATABASE_URL, $DATABASE_URL, or SQLite in .gateway/)",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve GraphQL (and GraphiQL) over HTTP")
+    serve.add_argument("--host", help="bind address (default $HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default $PORT or 8000)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes")
+    serve.set_defaults(func=cmd_serve)
+
+    migrate = commands.add_parser("migrate", help="apply database migrations")
+    migrate.add_argument("--revision", default="head")
+    migrate.set_defaults(func=cmd_migrate)
+
+    seed = commands.add_parser("seed-demo", help="fill a store with the demo catalog and print tokens")
+    seed.add_argument("--store", default="default")
+    seed.add_argument("--if-empty", action="store_true", help="do nothing if the store has products")
+    seed.add_argument("--tokens-file", help="also write the new tokens to this file (mode 600)")
+    seed.set_defaults(func=cmd_seed_demo)
+
+    token = commands.add_parser("token", help="manage API tokens").add_subparsers(dest="token_command", required=True)
+    create = token.add_parser("create", help="create a token; prints it as the last line")
+    create.add_argument("--kind", choices=["storefront", "server"], required=True)
+    create.add_argument("--store", default="default")
+    create.add_argument("--scope", action="append", help="server token scope (repeatable; default: all)")
+    create.add_argument("--label", help="what the token is for")
+    create.set_defaults(func=cmd_token_create)
+
+    store = commands.add_parser("store", help="manage stores").add_subparsers(dest="store_command", required=True)
+    store_create = store.add_parser("create", help="create a store")
+    store_create.add_argument("slug")
+    store_create.add_argument("--name")
+    store_create.add_argument("--currency", default="USD")
+    store_create.set_defaults(func=cmd_store_create)
+
+    export = commands.add_parser("export-schema", help="rewrite schema.graphql from the running schema")
+    export.add_argument("--stdout", action="store_true", help="print instead of writing the file")
+    export.add_argument("--path", default=str(SCHEMA_FILE))
+    export.set_defaults(func=cmd_export_schema)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Business rules as plain async functions. Never imports strawberry or starlette."""

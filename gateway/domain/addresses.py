@@ -1,0 +1,106 @@
+"""Address validation and normalisation shared by billing and consignment addresses."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import fields
+from typing import Any
+
+import pycountry
+
+from gateway.domain.errors import ErrorCode, Problem
+from gateway.domain.inputs import AddressInput
+from gateway.domain.limits import MAX_CUSTOM_FIELDS_PER_ADDRESS, MAX_STRING_LENGTH
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_COUNTRY_CODES = frozenset(country.alpha_2 for country in pycountry.countries)
+
+# GraphQL (camelCase) name of each stored field, for error paths.
+_FIELD_NAMES = {
+    "first_name": "firstName",
+    "last_name": "lastName",
+    "email": "email",
+    "company": "company",
+    "address1": "address1",
+    "address2": "address2",
+    "city": "city",
+    "state_or_province": "stateOrProvince",
+    "state_or_province_code": "stateOrProvinceCode",
+    "country_code": "countryCode",
+    "postal_code": "postalCode",
+    "phone": "phone",
+}
+
+
+def is_email(value: str) -> bool:
+    return _EMAIL.match(value) is not None
+
+
+def is_country_code(code: str) -> bool:
+    return code.upper() in _COUNTRY_CODES
+
+
+def validate_address(address: AddressInput, path: tuple[str, ...]) -> tuple[dict[str, Any], list[Problem]]:
+    """Check the rules every stored address obeys; return the normalised document and any problems.
+
+    Only `email` and `countryCode` are required here: completing a checkout asks for more.
+    """
+    problems: list[Problem] = []
+    document: dict[str, Any] = {}
+    for field in fields(AddressInput):
+        if field.name == "custom_fields":
+            continue
+        value = getattr(address, field.name)
+        if isinstance(value, str):
+            value = value.strip() or None
+        where = (*path, _FIELD_NAMES[field.name])
+        if value is not None and len(value) > MAX_STRING_LENGTH:
+            problems.append(
+                Problem(ErrorCode.TOO_LONG, f"must be at most {MAX_STRING_LENGTH} characters", where)
+            )
+        document[field.name] = value
+
+    email = document["email"]
+    if email is None:
+        problems.append(Problem(ErrorCode.REQUIRED, "email is required", (*path, "email")))
+    elif not is_email(email):
+        problems.append(Problem(ErrorCode.INVALID_EMAIL, "email is not a valid address", (*path, "email")))
+
+    country = document["country_code"]
+    if country is None:
+        problems.append(Problem(ErrorCode.REQUIRED, "countryCode is required", (*path, "countryCode")))
+    elif not is_country_code(country):
+        problems.append(
+            Problem(
+                ErrorCode.INVALID_COUNTRY_CODE,
+                f"{country!r} is not an ISO 3166-1 alpha-2 country code",
+                (*path, "countryCode"),
+            )
+        )
+    else:
+        document["country_code"] = country.upper()
+
+    if document["state_or_province_code"]:
+        document["state_or_province_code"] = document["state_or_province_code"].upper()
+
+    if len(address.custom_fields) > MAX_CUSTOM_FIELDS_PER_ADDRESS:
+        problems.append(
+            Problem(
+                ErrorCode.TOO_MANY,
+                f"at most {MAX_CUSTOM_FIELDS_PER_ADDRESS} custom fields per address",
+                (*path, "customFields"),
+            )
+        )
+    custom_fields = []
+    for index, custom in enumerate(address.custom_fields):
+        where = (*path, "customFields", str(index))
+        if not custom.field_id.strip():
+            problems.append(Problem(ErrorCode.REQUIRED, "fieldId is required", (*where, "fieldId")))
+        for name, value in (("fieldId", custom.field_id), ("fieldValue", custom.field_value)):
+            if len(value) > MAX_STRING_LENGTH:
+                problems.append(
+                    Problem(ErrorCode.TOO_LONG, f"must be at most {MAX_STRING_LENGTH} characters", (*where, name))
+                )
+        custom_fields.append({"field_id": custom.field_id.strip(), "field_value": custom.field_value})
+    document["custom_fields"] = custom_fields
+    return document, problems

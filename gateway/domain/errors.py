@@ -1,0 +1,70 @@
+"""Domain errors: what went wrong, in the domain's words, with the input path that caused it.
+
+The API maps these onto `UserError { code message field }` in mutation payloads. A domain function
+collects every problem it can find cheaply and raises them together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import Enum
+
+
+class ErrorCode(str, Enum):
+    """Machine-readable reasons a mutation was refused."""
+
+    INVALID_INPUT = "INVALID_INPUT"
+    REQUIRED = "REQUIRED"
+    TOO_LONG = "TOO_LONG"
+    TOO_MANY = "TOO_MANY"
+    INVALID_EMAIL = "INVALID_EMAIL"
+    INVALID_COUNTRY_CODE = "INVALID_COUNTRY_CODE"
+    NOT_FOUND = "NOT_FOUND"
+    UNKNOWN_SKU = "UNKNOWN_SKU"
+    UNKNOWN_LINE_ITEM = "UNKNOWN_LINE_ITEM"
+    INVALID_QUANTITY = "INVALID_QUANTITY"
+    DUPLICATE_LINE_ITEM = "DUPLICATE_LINE_ITEM"
+    OVER_ASSIGNED = "OVER_ASSIGNED"
+    DIGITAL_ITEM = "DIGITAL_ITEM"
+    NO_CHANGES = "NO_CHANGES"
+    SHIPPING_OPTION_NOT_ALONE = "SHIPPING_OPTION_NOT_ALONE"
+    SHIPPING_OPTION_NOT_AVAILABLE = "SHIPPING_OPTION_NOT_AVAILABLE"
+    PICKUP_METHOD_NOT_FOUND = "PICKUP_METHOD_NOT_FOUND"
+    VERSION_CONFLICT = "VERSION_CONFLICT"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    code: ErrorCode
+    message: str
+    field: tuple[str, ...] | None = None
+
+
+class DomainError(Exception):
+    """Base of every expected refusal; carries one or more problems."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        super().__init__("; ".join(problem.message for problem in self.problems))
+
+    @classmethod
+    def one(cls, code: ErrorCode, message: str, field: Sequence[str] | None = None) -> DomainError:
+        return cls([Problem(code, message, tuple(field) if field is not None else None)])
+
+
+class InvalidInput(DomainError):
+    """The request's input breaks a rule; nothing was changed."""
+
+
+class NotFound(DomainError):
+    """The object does not exist in the caller's store (or never existed: we never say which)."""
+
+
+class Conflict(DomainError):
+    """The object changed under the caller (optimistic version check)."""
+
+
+def raise_if_any(problems: list[Problem]) -> None:
+    if problems:
+        raise InvalidInput(problems)

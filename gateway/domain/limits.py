@@ -1,0 +1,10 @@
+"""Input bounds. One place, so the README and the errors quote the same numbers."""
+
+from __future__ import annotations
+
+MAX_STRING_LENGTH = 255
+MAX_CUSTOM_FIELDS_PER_ADDRESS = 50
+MAX_LINE_ITEMS_PER_CHECKOUT = 250
+MAX_QUANTITY_PER_LINE_ITEM = 10_000
+MAX_CONSIGNMENTS_PER_CHECKOUT = 50
+MAX_CONSIGNMENTS_PER_REQUEST = 50

@@ -1,0 +1,33 @@
+"""Configuration, read from the environment once."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///.gateway/gateway.db"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str
+    host: str
+    port: int
+    environment: str
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+
+def database_url_from_env() -> str:
+    return os.environ.get("GATEWAY_DATABASE_URL") or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+
+
+def load_settings() -> Settings:
+    return Settings(
+        database_url=database_url_from_env(),
+        host=os.environ.get("HOST", "127.0.0.1"),
+        port=int(os.environ.get("PORT", "8000")),
+        environment=os.environ.get("GATEWAY_ENV", "development"),
+    )

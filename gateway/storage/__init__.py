@@ -1,0 +1,1 @@
+"""Storage: SQLModel tables, engines, transactions and batch reads. No business rules live here."""

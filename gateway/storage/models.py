@@ -1,0 +1,136 @@
+"""SQLModel tables. Every row carries `store_id`: the store (tenant) it belongs to.
+
+Reads on the hot path use these tables through SQLAlchemy Core (`Model.__table__`), returning plain rows;
+the classes themselves are used for DDL (Alembic autogenerate) and for readable inserts.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from gateway.storage.types import ExactDecimal, RecordJSON, UTCDateTime
+
+metadata = SQLModel.metadata
+metadata.naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _money(**kw: Any) -> Any:
+    return Field(sa_type=ExactDecimal, nullable=False, **kw)
+
+
+def _time(**kw: Any) -> Any:
+    return Field(sa_type=UTCDateTime, nullable=False, **kw)
+
+
+class Store(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=64, unique=True)
+    name: str = Field(max_length=255)
+    currency_code: str = Field(max_length=3, default="USD")
+    weight_unit: str = Field(max_length=8, default="kg")
+    created_at: datetime = _time()
+
+
+class ApiToken(SQLModel, table=True):
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    store_id: int = Field(foreign_key="store.id", index=True)
+    kind: str = Field(max_length=16)  # "storefront" | "server"
+    token_hash: str = Field(max_length=64, unique=True)
+    scopes: list[str] = Field(sa_type=sa.JSON, default_factory=list)
+    label: str | None = Field(default=None, max_length=255)
+    created_at: datetime = _time()
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+
+
+class Product(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("store_id", "sku"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    store_id: int = Field(foreign_key="store.id")
+    sku: str = Field(max_length=64)
+    name: str = Field(max_length=255)
+    price: Decimal = _money()
+    weight: Decimal = _money()
+    requires_shipping: bool = Field(default=True)
+    created_at: datetime = _time()
+
+
+class Checkout(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=36)
+    store_id: int = Field(foreign_key="store.id", index=True)
+    email: str | None = Field(default=None, max_length=255)
+    currency_code: str = Field(max_length=3)
+    billing_address: dict[str, Any] | None = Field(default=None, sa_type=RecordJSON, nullable=True)
+    subtotal: Decimal = _money()
+    shipping_cost_total: Decimal = _money()
+    handling_cost_total: Decimal = _money()
+    grand_total: Decimal = _money()
+    version: int = Field(default=1)
+    created_at: datetime = _time()
+    updated_at: datetime = _time()
+
+
+class LineItem(SQLModel, table=True):
+    __tablename__ = "line_item"
+
+    id: str = Field(primary_key=True, max_length=36)
+    store_id: int = Field(foreign_key="store.id")
+    checkout_id: str = Field(foreign_key="checkout.id", index=True)
+    product_id: int = Field(foreign_key="product.id")
+    position: int
+    sku: str = Field(max_length=64)
+    name: str = Field(max_length=255)
+    quantity: int
+    requires_shipping: bool
+    currency_code: str = Field(max_length=3)
+    list_price: Decimal = _money()
+    extended_list_price: Decimal = _money()
+    weight: Decimal = _money()
+
+
+class Consignment(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=36)
+    store_id: int = Field(foreign_key="store.id")
+    checkout_id: str = Field(foreign_key="checkout.id", index=True)
+    position: int
+    address: dict[str, Any] | None = Field(default=None, sa_type=RecordJSON, nullable=True)
+    pickup_method_id: int | None = Field(default=None)
+    selected_shipping_option_id: str | None = Field(default=None, max_length=64)
+    currency_code: str = Field(max_length=3)
+    shipping_cost: Decimal = _money()
+    handling_cost: Decimal = _money()
+    created_at: datetime = _time()
+
+
+class ConsignmentLineItem(SQLModel, table=True):
+    """How many units of one line item travel in one consignment."""
+
+    __tablename__ = "consignment_line_item"
+
+    consignment_id: str = Field(foreign_key="consignment.id", primary_key=True, max_length=36)
+    line_item_id: str = Field(foreign_key="line_item.id", primary_key=True, max_length=36, index=True)
+    store_id: int = Field(foreign_key="store.id")
+    checkout_id: str = Field(foreign_key="checkout.id", index=True)
+    position: int
+    quantity: int
+
+
+store = Store.__table__
+api_token = ApiToken.__table__
+product = Product.__table__
+checkout = Checkout.__table__
+line_item = LineItem.__table__
+consignment = Consignment.__table__
+consignment_line_item = ConsignmentLineItem.__table__
