@@ -37,8 +37,8 @@ def build_schema() -> GatewaySchema:
         query=Query,
         mutation=Mutation,
         extensions=[
-            ParserCache(maxsize=1024),
-            ValidationCache(maxsize=1024),
+            lambda: ParserCache(maxsize=1024),
+            lambda: ValidationCache(maxsize=1024),
             AccessControl,
             ErrorShaping,
         ],
