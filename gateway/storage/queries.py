@@ -210,3 +210,20 @@ async def insert_consignment_items(conn: AsyncConnection, rows: list[dict[str, A
     if rows:
         await conn.execute(sa.insert(consignment_line_item), rows)
 
+
+
+async def checkouts_page(
+    conn: AsyncConnection, store_id: int, before: tuple[Any, str] | None, limit: int
+) -> Rows:
+    """Newest first; `before` is the (created_at, id) of the last row of the previous page."""
+    stmt = sa.select(checkout).where(checkout.c.store_id == store_id)
+    if before is not None:
+        created_at, checkout_id = before
+        stmt = stmt.where(
+            sa.or_(
+                checkout.c.created_at < created_at,
+                sa.and_(checkout.c.created_at == created_at, checkout.c.id < checkout_id),
+            )
+        )
+    stmt = stmt.order_by(checkout.c.created_at.desc(), checkout.c.id.desc()).limit(limit)
+    return (await conn.execute(stmt)).all()

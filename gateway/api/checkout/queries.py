@@ -2,12 +2,34 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import strawberry
 
 from gateway.api.checkout.types import Checkout
+from gateway.api.pagination import PageInfo, check_page_size, decode_cursor, encode_cursor
 from gateway.api.permissions import access
+from gateway.storage import queries
+from gateway.storage.db import read_connection
+
+
+@strawberry.type(description="A checkout and its cursor.")
+class CheckoutEdge:
+    cursor: str = strawberry.field(description="Opaque position of this checkout.")
+    node: Checkout = strawberry.field(description="The checkout.")
+
+
+@strawberry.type(description="A page of checkouts, newest first.")
+class CheckoutConnection:
+    edges: list[CheckoutEdge] = strawberry.field(description="Checkouts with their cursors.")
+    nodes: list[Checkout] = strawberry.field(description="The checkouts of this page.")
+    page_info: PageInfo = strawberry.field(description="Paging state.")
+
+
+def _parse_checkout_key(key: str) -> tuple[datetime, str]:
+    created_at, _, checkout_id = key.partition("|")
+    return datetime.fromisoformat(created_at), checkout_id
 
 
 @strawberry.type
@@ -20,3 +42,29 @@ class CheckoutQuery:
         self, info: strawberry.Info, id: Annotated[strawberry.ID, strawberry.argument(description="Checkout id.")]
     ) -> Checkout | None:
         return await info.context.loaders.checkout_by_id.load(str(id))
+
+    @strawberry.field(
+        description="The store's checkouts, newest first (server tokens only). `first` is at most 100.",
+        metadata=access("checkouts:read"),
+    )
+    async def checkouts(
+        self,
+        info: strawberry.Info,
+        first: Annotated[int | None, strawberry.argument(description="Page size, 0 to 100.")] = 50,
+        after: Annotated[str | None, strawberry.argument(description="Cursor to continue after.")] = None,
+    ) -> CheckoutConnection:
+        first = 50 if first is None else first
+        check_page_size(first)
+        before = decode_cursor("checkout", after, _parse_checkout_key)
+        async with read_connection(info.context.engine) as conn:
+            rows = list(await queries.checkouts_page(conn, info.context.store_id, before, first + 1))
+        page = rows[:first]
+        edges = [
+            CheckoutEdge(cursor=encode_cursor("checkout", f"{row.created_at.isoformat()}|{row.id}"), node=row)
+            for row in page
+        ]
+        return CheckoutConnection(
+            edges=edges,
+            nodes=page,  # type: ignore[arg-type]
+            page_info=PageInfo(has_next_page=len(rows) > first, end_cursor=edges[-1].cursor if edges else None),
+        )
