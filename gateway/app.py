@@ -17,6 +17,7 @@ from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
 from gateway.api.context import Context
+from gateway.carriers import HttpCarrierTransport, parse_registry
 from gateway.api.schema import schema
 from gateway.domain.tokens import authenticate
 from gateway.settings import Settings, load_settings
@@ -37,9 +38,10 @@ def presented_token(request: Request) -> str | None:
 
 
 class GatewayGraphQL(GraphQL[Context, None]):
-    def __init__(self, engine: AsyncEngine, settings: Settings) -> None:
+    def __init__(self, engine: AsyncEngine, settings: Settings, carriers: HttpCarrierTransport) -> None:
         super().__init__(schema, graphql_ide="graphiql" if not settings.is_production else None)
         self.engine = engine
+        self.carriers = carriers
 
     async def get_context(self, request: Any, response: Any) -> Context:
         incoming = request.headers.get("x-request-id", "")
@@ -54,6 +56,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
             request=request,
             response=response,
             engine=self.engine,
+            carriers=self.carriers,
             request_id=request_id,
             principal=principal,
             token_rejected=token is not None and principal is None,
@@ -66,7 +69,8 @@ class GatewayGraphQL(GraphQL[Context, None]):
 def create_app(settings: Settings | None = None, engine: AsyncEngine | None = None) -> Starlette:
     settings = settings or load_settings()
     engine = engine or create_engine(settings.database_url)
-    graphql = GatewayGraphQL(engine, settings)
+    carriers = HttpCarrierTransport(parse_registry(settings.carriers_json), settings.carrier_timeout_s)
+    graphql = GatewayGraphQL(engine, settings, carriers)
 
     async def health(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -74,6 +78,7 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         yield
+        await carriers.aclose()
         await engine.dispose()
 
     app = Starlette(
@@ -82,4 +87,5 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     )
     app.state.engine = engine
     app.state.settings = settings
+    app.state.carriers = carriers
     return app

@@ -14,6 +14,9 @@ class Settings:
     host: str
     port: int
     environment: str
+    #: GATEWAY_CARRIERS: JSON {"carrier_id": {"url": "...", "name": "..."}} of real-time rate endpoints.
+    carriers_json: str | None = None
+    carrier_timeout_s: float = 2.0
 
     @property
     def is_production(self) -> bool:
@@ -30,4 +33,6 @@ def load_settings() -> Settings:
         host=os.environ.get("HOST", "127.0.0.1"),
         port=int(os.environ.get("PORT", "8000")),
         environment=os.environ.get("GATEWAY_ENV", "development"),
+        carriers_json=os.environ.get("GATEWAY_CARRIERS"),
+        carrier_timeout_s=float(os.environ.get("GATEWAY_CARRIER_TIMEOUT_S", "2")),
     )

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.api.loaders import Loaders
+from gateway.domain.carriers import CarrierTransport
 from gateway.domain.tokens import Principal
 
 
@@ -16,6 +17,7 @@ class Context:
     request: Any
     response: Any
     engine: AsyncEngine
+    carriers: CarrierTransport
     request_id: str
     principal: Principal | None
     #: True when a token was presented but is unknown or revoked.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 from aiodataloader import DataLoader
 from sqlalchemy.engine import Row
@@ -16,9 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gateway.storage import queries
 from gateway.storage.db import read_connection
-
-K = TypeVar("K")
-V = TypeVar("V")
 
 
 def by_key(rows: Sequence[Row[Any]], keys: Sequence[Any], attribute: str) -> list[Row[Any] | None]:
@@ -57,6 +54,11 @@ class Loaders:
         self.assigned_quantity_by_line_item_id = make(self._assigned_quantities)
         self.consignments_by_checkout_id = make(self._consignments_by_checkout)
         self.consignment_items_by_consignment_id = make(self._consignment_items)
+        self.quotes_by_consignment_id = make(self._quotes)
+        self.shipping_config_version_by_store_id = make(self._config_versions)
+        self.zones_by_store_id = make(self._zones)
+        self.methods_by_zone_id = make(self._methods_by_zone)
+        self.pickup_methods_by_store_id = make(self._pickup_methods)
         self._all = [value for value in vars(self).values() if isinstance(value, DataLoader)]
 
     def clear_all(self) -> None:
@@ -89,3 +91,26 @@ class Loaders:
     async def _consignment_items(conn: AsyncConnection, store_id: int, keys: list[str]) -> list[Any]:
         rows = await queries.consignment_items_by_consignment_ids(conn, store_id, keys)
         return grouped(rows, keys, "consignment_id")
+
+    @staticmethod
+    async def _quotes(conn: AsyncConnection, store_id: int, keys: list[str]) -> list[Any]:
+        return grouped(await queries.quotes_by_consignment_ids(conn, store_id, keys), keys, "consignment_id")
+
+    @staticmethod
+    async def _config_versions(conn: AsyncConnection, store_id: int, keys: list[int]) -> list[Any]:
+        versions = await queries.shipping_config_versions(conn, [key for key in keys if key == store_id])
+        return [versions.get(key) for key in keys]
+
+    @staticmethod
+    async def _zones(conn: AsyncConnection, store_id: int, keys: list[int]) -> list[Any]:
+        rows = await queries.zones_for_store(conn, store_id)
+        return [list(rows) if key == store_id else [] for key in keys]
+
+    @staticmethod
+    async def _methods_by_zone(conn: AsyncConnection, store_id: int, keys: list[int]) -> list[Any]:
+        return grouped(await queries.methods_by_zone_ids(conn, store_id, keys), keys, "zone_id")
+
+    @staticmethod
+    async def _pickup_methods(conn: AsyncConnection, store_id: int, keys: list[int]) -> list[Any]:
+        rows = await queries.pickup_methods_for_store(conn, store_id)
+        return [list(rows) if key == store_id else [] for key in keys]

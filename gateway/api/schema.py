@@ -14,15 +14,17 @@ from gateway.api.checkout.mutations import CheckoutMutation
 from gateway.api.checkout.queries import CheckoutQuery
 from gateway.api.errors import ErrorShaping, log_errors
 from gateway.api.permissions import AccessControl
+from gateway.api.shipping.mutations import ShippingMutation
+from gateway.api.shipping.queries import ShippingQuery
 
 
-@strawberry.type(description="Read the catalog and checkouts.")
-class Query(CatalogQuery, CheckoutQuery):
+@strawberry.type(description="Read the catalog, checkouts and shipping configuration.")
+class Query(CatalogQuery, CheckoutQuery, ShippingQuery):
     pass
 
 
-@strawberry.type(description="Create and edit checkouts.")
-class Mutation(CheckoutMutation):
+@strawberry.type(description="Create and edit checkouts; configure shipping.")
+class Mutation(CheckoutMutation, ShippingMutation):
     pass
 
 

@@ -51,7 +51,8 @@ async def create_checkout(conn: AsyncConnection, store: Any, data: CreateCheckou
     quantities: dict[str, int] = {}
     for index, item in enumerate(data.line_items):
         where = ("lineItems", str(index))
-        if item.quantity < 1 or item.quantity > MAX_QUANTITY_PER_LINE_ITEM:
+        quantity_ok = 1 <= item.quantity <= MAX_QUANTITY_PER_LINE_ITEM
+        if not quantity_ok:
             problems.append(
                 Problem(
                     ErrorCode.INVALID_QUANTITY,
@@ -61,6 +62,8 @@ async def create_checkout(conn: AsyncConnection, store: Any, data: CreateCheckou
             )
         if item.sku not in products:
             problems.append(Problem(ErrorCode.UNKNOWN_SKU, f"no product with sku {item.sku!r}", (*where, "sku")))
+            continue
+        if not quantity_ok:
             continue
         quantities[item.sku] = quantities.get(item.sku, 0) + item.quantity
         if quantities[item.sku] > MAX_QUANTITY_PER_LINE_ITEM:

@@ -1,8 +1,12 @@
-"""Splitting a checkout into consignments: who gets which line items, and how many of each.
+"""Splitting a checkout into consignments: who gets which line items, how many, and how they ship.
 
 The invariant: for every line item, the quantities assigned across all its checkout's consignments never
-exceed its quantity. Every function here runs inside one write transaction and starts by locking the
-checkout (`lock_for_edit`), so two processes editing one checkout cannot both pass the check.
+exceed its quantity. Every write function here runs inside one write transaction and starts by locking
+the checkout (`lock_for_edit`), so two processes editing one checkout cannot both pass the check.
+
+Shipping options are priced before the transaction (`quote_destinations_for_*` + `quotes.plan`), so no
+transaction waits on a carrier; the write stores the planned quotes that match the consignment's final
+address and items.
 """
 
 from __future__ import annotations
@@ -22,13 +26,19 @@ from gateway.domain.inputs import (
     ConsignmentInput,
     DeleteConsignmentInput,
     ItemQuantity,
+    RefreshShippingOptionsInput,
     UpdateConsignmentInput,
 )
 from gateway.domain.limits import MAX_CONSIGNMENTS_PER_CHECKOUT, MAX_CONSIGNMENTS_PER_REQUEST
 from gateway.domain.money import ZERO
+from gateway.domain.problems import quote_is_stale
+from gateway.domain.quotes import ItemList, QuotePlan, selection_columns, store_quotes
 from gateway.storage import queries
+from gateway.storage.types import Record
 
 Path = tuple[str, ...]
+Destination = tuple[dict[str, Any] | None, ItemList]
+NO_PLAN = QuotePlan()
 
 
 class _Assignments:
@@ -54,11 +64,7 @@ class _Assignments:
                 continue
             if item.item_id in seen:
                 problems.append(
-                    Problem(
-                        ErrorCode.DUPLICATE_LINE_ITEM,
-                        "line item listed twice in one consignment",
-                        (*where, "itemId"),
-                    )
+                    Problem(ErrorCode.DUPLICATE_LINE_ITEM, "line item listed twice in one consignment", (*where, "itemId"))
                 )
                 continue
             seen.add(item.item_id)
@@ -89,9 +95,11 @@ class _Assignments:
         return problems
 
 
-def _item_rows(
-    store_id: int, checkout_id: str, consignment_id: str, items: Sequence[ItemQuantity]
-) -> list[dict[str, Any]]:
+def _item_list(items: Sequence[ItemQuantity]) -> ItemList:
+    return [(item.item_id, item.quantity) for item in items]
+
+
+def _item_rows(store_id: int, checkout_id: str, consignment_id: str, items: Sequence[ItemQuantity]) -> list[dict[str, Any]]:
     return [
         {
             "consignment_id": consignment_id,
@@ -105,15 +113,32 @@ def _item_rows(
     ]
 
 
-def _check_destination(consignment: ConsignmentInput, path: Path) -> tuple[dict[str, Any] | None, list[Problem]]:
+async def _check_pickup(
+    conn: AsyncConnection, store_id: int, pickup_method_id: int, path: Path
+) -> list[Problem]:
+    method = await queries.pickup_method_by_id(conn, store_id, pickup_method_id)
+    if method is None or not method.enabled:
+        return [Problem(ErrorCode.PICKUP_METHOD_NOT_FOUND, "no such pickup method", (*path, "pickupOption", "pickupMethodId"))]
+    return []
+
+
+async def _check_destination(
+    conn: AsyncConnection, store_id: int, consignment: ConsignmentInput, path: Path
+) -> tuple[dict[str, Any] | None, list[Problem]]:
+    """A consignment ships to an address or is picked up: exactly one of the two."""
     if consignment.pickup_method_id is not None:
-        # Pickup locations are configured with the shipping settings; a store without any has none.
-        return None, [
-            Problem(ErrorCode.PICKUP_METHOD_NOT_FOUND, "no such pickup method", (*path, "pickupOption", "pickupMethodId"))
-        ]
+        if consignment.address is not None:
+            return None, [
+                Problem(ErrorCode.CONFLICTING_FIELDS, "give an address or a pickupOption, not both", (*path, "pickupOption"))
+            ]
+        return None, await _check_pickup(conn, store_id, consignment.pickup_method_id, path)
     if consignment.address is None:
         return None, [Problem(ErrorCode.REQUIRED, "a shipping consignment needs an address", (*path, "address"))]
     return validate_address(consignment.address, (*path, "address"))
+
+
+def _pickup_limit(path: Path) -> Problem:
+    return Problem(ErrorCode.PICKUP_LIMIT, "a checkout has at most one pickup consignment", path)
 
 
 async def _assignment_state(
@@ -127,7 +152,45 @@ async def _assignment_state(
     return _Assignments(line_items, assigned)
 
 
-async def add_consignments(conn: AsyncConnection, store_id: int, data: AddConsignmentsInput) -> str:
+async def _config_version(conn: AsyncConnection, store_id: int) -> int:
+    return (await queries.shipping_config_versions(conn, [store_id]))[store_id]
+
+
+async def _requote(
+    conn: AsyncConnection, consignment: Any, items: ItemList, config_version: int, plan: QuotePlan
+) -> dict[str, Any]:
+    """Column changes after a consignment's destination or items changed: new quotes, kept selection."""
+    if consignment.pickup_method_id is not None:
+        await queries.replace_quotes(conn, consignment.id, [])
+        return {
+            "quote_fingerprint": None,
+            "quote_config_version": None,
+            "shipping_zone_id": None,
+            "shipping_zone_name": None,
+            "quote_warnings": None,
+            **selection_columns(None),
+        }
+    return await store_quotes(conn, consignment, items, config_version, plan)
+
+
+async def _finish(conn: AsyncConnection, store_id: int, checkout: Row[Any]) -> str:
+    """Recompute the checkout's totals from its consignments and record the edit."""
+    consignments = await queries.consignments_by_checkout_ids(conn, store_id, [checkout.id])
+    shipping = sum((row.shipping_cost for row in consignments), ZERO)
+    handling = sum((row.handling_cost for row in consignments), ZERO)
+    await touch(
+        conn,
+        checkout,
+        shipping_cost_total=shipping,
+        handling_cost_total=handling,
+        grand_total=checkout.subtotal + shipping + handling,
+    )
+    return str(checkout.id)
+
+
+async def add_consignments(
+    conn: AsyncConnection, store_id: int, data: AddConsignmentsInput, plan: QuotePlan = NO_PLAN
+) -> str:
     """Add one or many consignments atomically: if any is invalid, none is added."""
     checkout = await lock_for_edit(conn, store_id, data.checkout_id, data.version)
     if not data.consignments:
@@ -138,48 +201,54 @@ async def add_consignments(conn: AsyncConnection, store_id: int, data: AddConsig
     ):
         raise InvalidInput.one(
             ErrorCode.TOO_MANY,
-            f"a checkout holds at most {MAX_CONSIGNMENTS_PER_CHECKOUT} consignments "
-            f"({len(existing)} already)",
+            f"a checkout holds at most {MAX_CONSIGNMENTS_PER_CHECKOUT} consignments ({len(existing)} already)",
             ("consignments",),
         )
 
     state = await _assignment_state(conn, store_id, checkout.id)
     problems: list[Problem] = []
     addresses: list[dict[str, Any] | None] = []
+    pickups = sum(1 for row in existing if row.pickup_method_id is not None)
     for index, consignment in enumerate(data.consignments):
         path = ("consignments", str(index))
-        address, address_problems = _check_destination(consignment, path)
+        address, address_problems = await _check_destination(conn, store_id, consignment, path)
         problems += address_problems
+        if consignment.pickup_method_id is not None:
+            pickups += 1
+            if pickups > 1:
+                problems.append(_pickup_limit((*path, "pickupOption")))
         problems += state.check(consignment.line_items, path)
         addresses.append(address)
     raise_if_any(problems)
 
     now = utcnow()
+    config_version = await _config_version(conn, store_id)
     next_position = max((row.position for row in existing), default=-1) + 1
-    consignment_rows = []
+    rows: list[dict[str, Any]] = []
     item_rows: list[dict[str, Any]] = []
     for offset, (consignment, address) in enumerate(zip(data.consignments, addresses, strict=True)):
-        consignment_id = new_id()
-        consignment_rows.append(
-            {
-                "id": consignment_id,
-                "store_id": store_id,
-                "checkout_id": checkout.id,
-                "position": next_position + offset,
-                "address": address,
-                "pickup_method_id": consignment.pickup_method_id,
-                "selected_shipping_option_id": None,
-                "currency_code": checkout.currency_code,
-                "shipping_cost": ZERO,
-                "handling_cost": ZERO,
-                "created_at": now,
-            }
-        )
-        item_rows += _item_rows(store_id, checkout.id, consignment_id, consignment.line_items)
-    await queries.insert_consignments(conn, consignment_rows)
+        row = {
+            "id": new_id(),
+            "store_id": store_id,
+            "checkout_id": checkout.id,
+            "position": next_position + offset,
+            "address": address,
+            "pickup_method_id": consignment.pickup_method_id,
+            "currency_code": checkout.currency_code,
+            "selected_shipping_option_id": None,
+            "selected_option_key": None,
+            "shipping_cost": ZERO,
+            "handling_cost": ZERO,
+            "created_at": now,
+        }
+        rows.append(row)
+        item_rows += _item_rows(store_id, checkout.id, row["id"], consignment.line_items)
+    await queries.insert_consignments(conn, rows)
     await queries.insert_consignment_items(conn, item_rows)
-    await touch(conn, checkout)
-    return checkout.id
+    for row, consignment in zip(rows, data.consignments, strict=True):
+        changes = await _requote(conn, Record(row), _item_list(consignment.line_items), config_version, plan)
+        await queries.update_consignment(conn, row["id"], changes)
+    return await _finish(conn, store_id, checkout)
 
 
 async def _find_consignment(conn: AsyncConnection, store_id: int, checkout_id: str, consignment_id: str) -> Row[Any]:
@@ -189,17 +258,11 @@ async def _find_consignment(conn: AsyncConnection, store_id: int, checkout_id: s
     raise NotFound.one(ErrorCode.NOT_FOUND, "consignment not found in this checkout", ("consignmentId",))
 
 
-async def update_consignment(conn: AsyncConnection, store_id: int, data: UpdateConsignmentInput) -> str:
-    """Change a consignment's address, items, pickup or selected shipping option.
-
-    `shippingOptionId` must come alone: a new address or new items can change which options exist.
-    `lineItems` replaces the whole assignment. After an address or items change a selected option that is
-    no longer offered is cleared.
-    """
+def _check_update_shape(data: UpdateConsignmentInput) -> None:
     changes_destination = data.address is not None or data.pickup_method_id is not None
     if not changes_destination and data.line_items is None and data.shipping_option_id is None:
         raise InvalidInput.one(
-            ErrorCode.NO_CHANGES, "give at least one of address, lineItems, shippingOptionId, pickupOption", ()
+            ErrorCode.NO_CHANGES, "give at least one of address, lineItems, shippingOptionId, pickupOption", None
         )
     if data.shipping_option_id is not None and (changes_destination or data.line_items is not None):
         raise InvalidInput.one(
@@ -207,39 +270,81 @@ async def update_consignment(conn: AsyncConnection, store_id: int, data: UpdateC
             "select a shipping option in a request of its own: address and item changes can invalidate it",
             ("shippingOptionId",),
         )
-    checkout = await lock_for_edit(conn, store_id, data.checkout_id, data.version)
-    consignment = await _find_consignment(conn, store_id, checkout.id, data.consignment_id)
+    if data.address is not None and data.pickup_method_id is not None:
+        raise InvalidInput.one(
+            ErrorCode.CONFLICTING_FIELDS, "give an address or a pickupOption, not both", ("pickupOption",)
+        )
 
-    if data.shipping_option_id is not None:
-        # Options are quoted from the store's shipping configuration; none is offered without it.
+
+async def _select_option(
+    conn: AsyncConnection, store_id: int, checkout: Row[Any], consignment: Row[Any], option_id: str
+) -> str:
+    quotes = {row.id: row for row in await queries.quotes_by_consignment_ids(conn, store_id, [consignment.id])}
+    quote = quotes.get(option_id) if consignment.pickup_method_id is None else None
+    if quote is None:
         raise InvalidInput.one(
             ErrorCode.SHIPPING_OPTION_NOT_AVAILABLE,
             "this shipping option is not offered for this consignment",
             ("shippingOptionId",),
         )
+    if quote_is_stale(consignment, await _config_version(conn, store_id)):
+        raise InvalidInput.one(
+            ErrorCode.SHIPPING_OPTION_STALE,
+            "shipping options changed since they were quoted: refresh them and select again",
+            ("shippingOptionId",),
+        )
+    await queries.update_consignment(conn, consignment.id, selection_columns(quote._mapping))
+    return await _finish(conn, store_id, checkout)
+
+
+async def update_consignment(
+    conn: AsyncConnection, store_id: int, data: UpdateConsignmentInput, plan: QuotePlan = NO_PLAN
+) -> str:
+    """Change a consignment's address, items, pickup or selected shipping option.
+
+    `shippingOptionId` must come alone: a new address or new items can change which options exist.
+    `lineItems` replaces the whole assignment. An address or items change re-quotes the consignment
+    and keeps the selection only while an option of the same method is still offered.
+    """
+    _check_update_shape(data)
+    checkout = await lock_for_edit(conn, store_id, data.checkout_id, data.version)
+    consignment = await _find_consignment(conn, store_id, checkout.id, data.consignment_id)
+    if data.shipping_option_id is not None:
+        return await _select_option(conn, store_id, checkout, consignment, data.shipping_option_id)
 
     problems: list[Problem] = []
     changes: dict[str, Any] = {}
-    if changes_destination:
-        destination = ConsignmentInput(line_items=(), address=data.address, pickup_method_id=data.pickup_method_id)
-        address, address_problems = _check_destination(destination, ())
+    if data.address is not None:
+        address, address_problems = validate_address(data.address, ("address",))
         problems += address_problems
-        changes["address"] = address
-        changes["pickup_method_id"] = data.pickup_method_id
+        changes.update(address=address, pickup_method_id=None)
+    if data.pickup_method_id is not None:
+        problems += await _check_pickup(conn, store_id, data.pickup_method_id, ())
+        others = await queries.consignments_by_checkout_ids(conn, store_id, [checkout.id])
+        if any(row.pickup_method_id is not None and row.id != consignment.id for row in others):
+            problems.append(_pickup_limit(("pickupOption",)))
+        changes.update(address=None, pickup_method_id=data.pickup_method_id)
     if data.line_items is not None:
         state = await _assignment_state(conn, store_id, checkout.id, excluding_consignment=consignment.id)
         problems += state.check(data.line_items, ())
     raise_if_any(problems)
 
-    # Address or items changed: the options were priced for the old ones.
-    changes.update(selected_shipping_option_id=None, shipping_cost=ZERO, handling_cost=ZERO)
-    await queries.update_consignment(conn, consignment.id, changes)
     if data.line_items is not None:
         await queries.replace_consignment_items(
             conn, consignment.id, _item_rows(store_id, checkout.id, consignment.id, data.line_items)
         )
-    await touch(conn, checkout)
-    return checkout.id
+        items = _item_list(data.line_items)
+    else:
+        items = await _current_items(conn, store_id, consignment.id)
+    updated = Record({**consignment._mapping, **changes})
+    changes.update(await _requote(conn, updated, items, await _config_version(conn, store_id), plan))
+    await queries.update_consignment(conn, consignment.id, changes)
+    return await _finish(conn, store_id, checkout)
+
+
+async def _current_items(conn: AsyncConnection, store_id: int, consignment_id: str) -> ItemList:
+    rows = await queries.consignment_items_by_consignment_ids(conn, store_id, [consignment_id])
+    return [(row.line_item_id, row.quantity) for row in rows]
 
 
 async def delete_consignment(conn: AsyncConnection, store_id: int, data: DeleteConsignmentInput) -> str:
@@ -247,5 +352,72 @@ async def delete_consignment(conn: AsyncConnection, store_id: int, data: DeleteC
     checkout = await lock_for_edit(conn, store_id, data.checkout_id, data.version)
     consignment = await _find_consignment(conn, store_id, checkout.id, data.consignment_id)
     await queries.delete_consignment(conn, consignment.id)
-    await touch(conn, checkout)
-    return checkout.id
+    return await _finish(conn, store_id, checkout)
+
+
+async def refresh_shipping_options(
+    conn: AsyncConnection, store_id: int, data: RefreshShippingOptionsInput, plan: QuotePlan
+) -> str:
+    """Store fresh quotes for one consignment (or every shipping consignment) of a checkout."""
+    checkout = await lock_for_edit(conn, store_id, data.checkout_id, data.version)
+    targets = await _refresh_targets(conn, store_id, checkout.id, data.consignment_id)
+    config_version = await _config_version(conn, store_id)
+    for consignment in targets:
+        items = await _current_items(conn, store_id, consignment.id)
+        await queries.update_consignment(
+            conn, consignment.id, await _requote(conn, consignment, items, config_version, plan)
+        )
+    return await _finish(conn, store_id, checkout)
+
+
+async def _refresh_targets(
+    conn: AsyncConnection, store_id: int, checkout_id: str, consignment_id: str | None
+) -> list[Row[Any]]:
+    if consignment_id is not None:
+        return [await _find_consignment(conn, store_id, checkout_id, consignment_id)]
+    return list(await queries.consignments_by_checkout_ids(conn, store_id, [checkout_id]))
+
+
+# --- what to quote ahead of each write (read-only; runs before the transaction) -----------------------
+
+async def quote_destinations_for_add(conn: AsyncConnection, data: AddConsignmentsInput) -> list[Destination]:
+    destinations: list[Destination] = []
+    for consignment in data.consignments:
+        if consignment.pickup_method_id is None and consignment.address is not None:
+            address, problems = validate_address(consignment.address, ())
+            if not problems:
+                destinations.append((address, _item_list(consignment.line_items)))
+    return destinations
+
+
+async def quote_destinations_for_update(
+    conn: AsyncConnection, store_id: int, data: UpdateConsignmentInput
+) -> list[Destination]:
+    if data.shipping_option_id is not None or data.pickup_method_id is not None:
+        return []
+    rows = await queries.consignments_by_checkout_ids(conn, store_id, [data.checkout_id])
+    consignment = next((row for row in rows if row.id == data.consignment_id), None)
+    if consignment is None:
+        return []
+    address: dict[str, Any] | None = consignment.address
+    if data.address is not None:
+        address, problems = validate_address(data.address, ())
+        if problems:
+            return []
+    items = (
+        _item_list(data.line_items)
+        if data.line_items is not None
+        else await _current_items(conn, store_id, consignment.id)
+    )
+    return [(address, items)]
+
+
+async def quote_destinations_for_refresh(
+    conn: AsyncConnection, store_id: int, data: RefreshShippingOptionsInput
+) -> list[Destination]:
+    rows = await queries.consignments_by_checkout_ids(conn, store_id, [data.checkout_id])
+    return [
+        (row.address, await _current_items(conn, store_id, row.id))
+        for row in rows
+        if row.pickup_method_id is None and (data.consignment_id is None or row.id == data.consignment_id)
+    ]

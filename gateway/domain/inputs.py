@@ -85,3 +85,12 @@ class DeleteConsignmentInput:
     checkout_id: str
     consignment_id: str
     version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshShippingOptionsInput:
+    """`consignment_id` None refreshes every shipping consignment of the checkout."""
+
+    checkout_id: str
+    consignment_id: str | None = None
+    version: int | None = None

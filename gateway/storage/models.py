@@ -38,6 +38,9 @@ class Store(SQLModel, table=True):
     name: str = Field(max_length=255)
     currency_code: str = Field(max_length=3, default="USD")
     weight_unit: str = Field(max_length=8, default="kg")
+    #: Bumped by every shipping configuration change; quotes priced at an older version are stale.
+    shipping_config_version: int = Field(default=1, sa_column_kwargs={"server_default": sa.text("1")})
+    origin_address: dict[str, Any] | None = Field(default=None, sa_type=RecordJSON, nullable=True)
     created_at: datetime = _time()
 
 
@@ -109,8 +112,15 @@ class Consignment(SQLModel, table=True):
     pickup_method_id: int | None = Field(default=None)
     selected_shipping_option_id: str | None = Field(default=None, max_length=64)
     currency_code: str = Field(max_length=3)
+    selected_option_key: str | None = Field(default=None, max_length=128)
     shipping_cost: Decimal = _money()
     handling_cost: Decimal = _money()
+    #: What the current quotes were priced from; null while the consignment awaits (re)quoting.
+    quote_fingerprint: str | None = Field(default=None, max_length=64)
+    quote_config_version: int | None = Field(default=None)
+    shipping_zone_id: int | None = Field(default=None)
+    shipping_zone_name: str | None = Field(default=None, max_length=255)
+    quote_warnings: list[dict[str, Any]] | None = Field(default=None, sa_type=RecordJSON, nullable=True)
     created_at: datetime = _time()
 
 
@@ -127,6 +137,93 @@ class ConsignmentLineItem(SQLModel, table=True):
     quantity: int
 
 
+class ShippingZone(SQLModel, table=True):
+    __tablename__ = "shipping_zone"
+
+    id: int | None = Field(default=None, primary_key=True)
+    store_id: int = Field(foreign_key="store.id", index=True)
+    name: str = Field(max_length=255)
+    type: str = Field(max_length=16)
+    locations: list[dict[str, Any]] = Field(sa_type=RecordJSON, default_factory=list)
+    enabled: bool = Field(default=True)
+    free_shipping_enabled: bool = Field(default=False)
+    free_shipping_minimum_subtotal: Decimal | None = Field(default=None, sa_type=ExactDecimal, nullable=True)
+    handling_fee_type: str | None = Field(default=None, max_length=16)
+    handling_fee_value: Decimal | None = Field(default=None, sa_type=ExactDecimal, nullable=True)
+    handling_fee_display_separately: bool = Field(default=False)
+    created_at: datetime = _time()
+    updated_at: datetime = _time()
+
+
+class ShippingMethod(SQLModel, table=True):
+    __tablename__ = "shipping_method"
+
+    id: int | None = Field(default=None, primary_key=True)
+    store_id: int = Field(foreign_key="store.id")
+    zone_id: int = Field(foreign_key="shipping_zone.id", index=True)
+    name: str = Field(max_length=255)
+    type: str = Field(max_length=16)
+    enabled: bool = Field(default=True)
+    #: Type-specific settings (rate, ranges, default cost, carrier and services); decimals as strings.
+    settings: dict[str, Any] = Field(sa_type=RecordJSON, default_factory=dict)
+    handling_fee_type: str | None = Field(default=None, max_length=16)
+    handling_fee_value: Decimal | None = Field(default=None, sa_type=ExactDecimal, nullable=True)
+    created_at: datetime = _time()
+    updated_at: datetime = _time()
+
+
+class PickupMethod(SQLModel, table=True):
+    __tablename__ = "pickup_method"
+
+    id: int | None = Field(default=None, primary_key=True)
+    store_id: int = Field(foreign_key="store.id", index=True)
+    location_name: str = Field(max_length=255)
+    address: dict[str, Any] = Field(sa_type=RecordJSON)
+    instructions: str | None = Field(default=None, max_length=1000)
+    enabled: bool = Field(default=True)
+    created_at: datetime = _time()
+    updated_at: datetime = _time()
+
+
+class CarrierConnection(SQLModel, table=True):
+    """A store's credentials for a registered carrier. Credentials are write-only."""
+
+    __tablename__ = "carrier_connection"
+    __table_args__ = (sa.UniqueConstraint("store_id", "carrier_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    store_id: int = Field(foreign_key="store.id")
+    carrier_id: str = Field(max_length=64)
+    credentials: dict[str, Any] = Field(sa_type=sa.JSON, default_factory=dict)
+    enabled: bool = Field(default=True)
+    created_at: datetime = _time()
+    updated_at: datetime = _time()
+
+
+class ShippingQuote(SQLModel, table=True):
+    """One priced shipping option offered to one consignment."""
+
+    __tablename__ = "shipping_quote"
+
+    consignment_id: str = Field(foreign_key="consignment.id", primary_key=True, max_length=36)
+    id: str = Field(primary_key=True, max_length=64)
+    store_id: int = Field(foreign_key="store.id")
+    checkout_id: str = Field(foreign_key="checkout.id", index=True, max_length=36)
+    position: int
+    option_key: str = Field(max_length=128)
+    method_id: int | None = Field(default=None)
+    type: str = Field(max_length=64)
+    description: str = Field(max_length=255)
+    currency_code: str = Field(max_length=3)
+    cost: Decimal = _money()
+    handling_cost: Decimal = _money()
+    transit_time: str | None = Field(default=None, max_length=100)
+    image_url: str | None = Field(default=None, max_length=500)
+    fingerprint: str = Field(max_length=64)
+    config_version: int
+    created_at: datetime = _time()
+
+
 store = Store.__table__
 api_token = ApiToken.__table__
 product = Product.__table__
@@ -134,3 +231,8 @@ checkout = Checkout.__table__
 line_item = LineItem.__table__
 consignment = Consignment.__table__
 consignment_line_item = ConsignmentLineItem.__table__
+shipping_zone = ShippingZone.__table__
+shipping_method = ShippingMethod.__table__
+pickup_method = PickupMethod.__table__
+carrier_connection = CarrierConnection.__table__
+shipping_quote = ShippingQuote.__table__

@@ -74,6 +74,8 @@ class Record(dict[str, Any]):
     __slots__ = ()
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # never pretend to have protocol attributes such as __await__
+            raise AttributeError(name)
         return self.get(name)
 
 

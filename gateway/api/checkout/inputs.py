@@ -126,3 +126,19 @@ class DeleteConsignmentInput:
         return inputs.DeleteConsignmentInput(
             checkout_id=str(self.checkout_id), consignment_id=str(self.consignment_id), version=self.version
         )
+
+
+@strawberry.input(description="Re-quote a checkout's shipping options.")
+class RefreshShippingOptionsInput:
+    checkout_id: strawberry.ID = strawberry.field(description="The checkout.")
+    consignment_id: strawberry.ID | None = strawberry.field(
+        default=None, description="One consignment; omit to refresh every shipping consignment."
+    )
+    version: int | None = strawberry.field(default=None, description=_VERSION)
+
+    def to_domain(self) -> inputs.RefreshShippingOptionsInput:
+        return inputs.RefreshShippingOptionsInput(
+            checkout_id=str(self.checkout_id),
+            consignment_id=str(self.consignment_id) if self.consignment_id is not None else None,
+            version=self.version,
+        )

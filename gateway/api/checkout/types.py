@@ -3,22 +3,45 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
 import strawberry
 
 from gateway.api.address import Address
 from gateway.api.money import Money, money
+from gateway.domain.problems import CheckoutProblem as DomainCheckoutProblem
+from gateway.domain.problems import ProblemCode, checkout_problems
 
 
-@strawberry.type(description="A shipping option offered for one consignment, priced from its own items.")
+@strawberry.type(
+    description="A shipping option offered for one consignment: a stored quote priced from the "
+    "consignment's own address and items. Quotes are recomputed when the address or items change, or "
+    "by `refreshShippingOptions`; reading them never calls a carrier."
+)
 class ShippingOption:
-    id: strawberry.ID = strawberry.field(description="Pass to `updateConsignment(shippingOptionId:)` to select it.")
+    id: strawberry.ID = strawberry.field(
+        description="Pass to `updateConsignment(shippingOptionId:)` to select it. Stable for the same method "
+        "and inputs; changes when the address, items or shipping configuration change."
+    )
     description: str = strawberry.field(description="What the shopper sees, e.g. \"Flat Rate\".")
-    type: str = strawberry.field(description="Kind of method, e.g. shipping_flatrate, freeshipping.")
-    cost: Money = strawberry.field(description="Shipping cost of this consignment with this option.")
+    type: str = strawberry.field(
+        description="Kind of option: shipping_flatrate, shipping_peritem, shipping_byweight, "
+        "shipping_bytotal, freeshipping, or shipping_<carrierId> for carrier quotes."
+    )
     transit_time: str | None = strawberry.field(description="Carrier's transit time estimate, if any.")
     image_url: str | None = strawberry.field(description="Carrier logo, if any.")
+
+    @strawberry.field(
+        description="What this option costs the shopper, handling included unless the zone shows handling "
+        "separately (then see `handlingCost`)."
+    )
+    def cost(self) -> Money:
+        return money(self.cost, self.currency_code)  # type: ignore[arg-type, attr-defined]
+
+    @strawberry.field(description="Handling fee shown separately from `cost`; zero when folded into it.")
+    def handling_cost(self) -> Money:
+        return money(self.handling_cost, self.currency_code)  # type: ignore[attr-defined]
 
 
 @strawberry.type(description="The pickup location chosen for a pickup consignment.")
@@ -80,16 +103,24 @@ class Consignment:
         rows = await info.context.loaders.consignment_items_by_consignment_id.load(self.id)
         return [row.line_item_id for row in rows]
 
-    @strawberry.field(
-        description="Shipping options for this consignment's address and items. Empty for pickup "
-        "consignments and when the store ships nowhere near the address (see `Checkout.problems`)."
+    shipping_zone_name: str | None = strawberry.field(
+        description="The shipping zone that priced this consignment's options; null when none serves its address."
     )
-    def available_shipping_options(self) -> list[ShippingOption]:
-        return []
+
+    @strawberry.field(
+        description="Shipping options for this consignment's address and items, cheapest first. Empty for "
+        "pickup consignments and when the store ships nowhere near the address (see `Checkout.problems`)."
+    )
+    async def available_shipping_options(self, info: strawberry.Info) -> list[ShippingOption]:
+        return await info.context.loaders.quotes_by_consignment_id.load(self.id)
 
     @strawberry.field(description="The selected shipping option, if any.")
-    def selected_shipping_option(self) -> ShippingOption | None:
-        return None
+    async def selected_shipping_option(self, info: strawberry.Info) -> ShippingOption | None:
+        selected = self.selected_shipping_option_id  # type: ignore[attr-defined]
+        if selected is None:
+            return None
+        quotes = await info.context.loaders.quotes_by_consignment_id.load(self.id)
+        return next((quote for quote in quotes if quote.id == selected), None)
 
     @strawberry.field(description="The pickup option, for a pickup consignment.")
     def selected_pickup_option(self) -> PickupOption | None:
@@ -97,13 +128,51 @@ class Consignment:
             return None
         return PickupOption(pickup_method_id=self.pickup_method_id)  # type: ignore[attr-defined]
 
-    @strawberry.field(description="Cost of the selected option, zero when none is selected.")
+    @strawberry.field(description="Cost of the selected option (handling included unless shown separately); zero when none.")
     def shipping_cost(self) -> Money:
         return money(self.shipping_cost, self.currency_code)  # type: ignore[attr-defined]
 
     @strawberry.field(description="Handling fees shown separately, zero when none.")
     def handling_cost(self) -> Money:
         return money(self.handling_cost, self.currency_code)  # type: ignore[attr-defined]
+
+
+ProblemCodeEnum = strawberry.enum(
+    ProblemCode, name="CheckoutProblemCode", description="What blocks completing a checkout."
+)
+
+
+@strawberry.type(description="One thing that blocks completing a checkout.")
+class CheckoutProblem:
+    code: ProblemCodeEnum = strawberry.field(description="Machine-readable reason.")  # type: ignore[valid-type]
+    message: str = strawberry.field(description="Human-readable explanation.")
+    consignment_id: strawberry.ID | None = strawberry.field(description="The consignment concerned, if any.")
+    line_item_id: strawberry.ID | None = strawberry.field(description="The line item concerned, if any.")
+    fields: list[str] = strawberry.field(description="Missing address fields, for incomplete addresses.")
+
+    @staticmethod
+    def from_domain(problem: DomainCheckoutProblem) -> CheckoutProblem:
+        return CheckoutProblem(
+            code=problem.code,
+            message=problem.message,
+            consignment_id=problem.consignment_id,  # type: ignore[arg-type]
+            line_item_id=problem.line_item_id,  # type: ignore[arg-type]
+            fields=list(problem.fields),
+        )
+
+
+@strawberry.enum(description="Why some shipping options may be missing.")
+class CheckoutWarningCode(Enum):
+    CARRIER_UNAVAILABLE = strawberry.enum_value("CARRIER_UNAVAILABLE", description="The carrier timed out, failed or answered garbage.")
+    CARRIER_NOT_CONNECTED = strawberry.enum_value("CARRIER_NOT_CONNECTED", description="A carrier method's carrier is not connected.")
+
+
+@strawberry.type(description="A non-fatal notice about a consignment's shipping options.")
+class CheckoutWarning:
+    code: CheckoutWarningCode = strawberry.field(description="Machine-readable reason.")
+    message: str = strawberry.field(description="Human-readable explanation.")
+    consignment_id: strawberry.ID = strawberry.field(description="The consignment concerned.")
+    carrier_id: str | None = strawberry.field(description="The carrier concerned, if any.")
 
 
 @strawberry.type(
@@ -129,6 +198,40 @@ class Checkout:
     @strawberry.field(description="Consignments in the order they were added.")
     async def consignments(self, info: strawberry.Info) -> list[Consignment]:
         return await info.context.loaders.consignments_by_checkout_id.load(self.id)
+
+    @strawberry.field(
+        description="Everything that blocks completing this checkout: missing billing address, unassigned "
+        "items, incomplete shipping addresses, no shipping zone, stale quotes, no selected option. Empty "
+        "when the checkout can be completed. Storefronts can render this list directly."
+    )
+    async def problems(self, info: strawberry.Info) -> list[CheckoutProblem]:
+        loaders = info.context.loaders
+        line_items = await loaders.line_items_by_checkout_id.load(self.id)
+        consignments = await loaders.consignments_by_checkout_id.load(self.id)
+        counts = await loaders.assigned_quantity_by_line_item_id.load_many([line.id for line in line_items])
+        version = await loaders.shipping_config_version_by_store_id.load(self.store_id)  # type: ignore[attr-defined]
+        assigned = {line.id: count for line, count in zip(line_items, counts, strict=True)}
+        return [
+            CheckoutProblem.from_domain(problem)
+            for problem in checkout_problems(self, line_items, assigned, consignments, version)
+        ]
+
+    @strawberry.field(
+        description="Non-fatal notices from the last quoting, e.g. a carrier that timed out: its options are "
+        "missing, the other options are still offered."
+    )
+    async def warnings(self, info: strawberry.Info) -> list[CheckoutWarning]:
+        consignments = await info.context.loaders.consignments_by_checkout_id.load(self.id)
+        return [
+            CheckoutWarning(
+                code=CheckoutWarningCode(warning["code"]),
+                message=warning["message"],
+                consignment_id=consignment.id,
+                carrier_id=warning.get("carrier_id"),
+            )
+            for consignment in consignments
+            for warning in consignment.quote_warnings or ()
+        ]
 
     @strawberry.field(description="Sum of the line items' `extendedListPrice`.")
     def subtotal(self) -> Money:

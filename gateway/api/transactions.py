@@ -1,0 +1,39 @@
+"""The one way a mutation writes: a domain call inside one transaction, refusals mapped to UserErrors."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from gateway.api.errors import UserError, user_errors
+from gateway.domain.errors import DomainError
+from gateway.storage.db import read_connection, write_transaction
+
+T = TypeVar("T")
+
+
+async def in_transaction(
+    info: strawberry.Info, action: Callable[[AsyncConnection], Awaitable[T]]
+) -> tuple[T | None, list[UserError]]:
+    """Run `action` in one write transaction: all of it commits, or (on any error) none of it.
+
+    Loaders are cleared afterwards so the payload shows the state after the write.
+    """
+    context = info.context
+    try:
+        async with write_transaction(context.engine) as conn:
+            result = await action(conn)
+    except DomainError as error:
+        context.loaders.clear_all()
+        return None, user_errors(error)
+    context.loaders.clear_all()
+    return result, []
+
+
+async def read(info: strawberry.Info, action: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+    """A read outside any write transaction (e.g. before calling carriers)."""
+    async with read_connection(info.context.engine) as conn:
+        return await action(conn)
