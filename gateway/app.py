@@ -17,7 +17,8 @@ from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
 from gateway.api.context import Context
-from gateway.carriers import HttpCarrierTransport, parse_registry
+from gateway import demo_carrier
+from gateway.carriers import CarrierEndpoint, HttpCarrierTransport, parse_registry
 from gateway.api.schema import schema
 from gateway.domain.tokens import authenticate
 from gateway.settings import Settings, load_settings
@@ -66,10 +67,22 @@ class GatewayGraphQL(GraphQL[Context, None]):
         return orjson.dumps(data)
 
 
+DEMO_CARRIER_PATH = "/_demo/carrier/rates"
+
+
+def carrier_registry(settings: Settings) -> dict[str, CarrierEndpoint]:
+    """Carriers from GATEWAY_CARRIERS; in development without it, the built-in demo carrier."""
+    if settings.carriers_json is not None or settings.environment != "development":
+        return parse_registry(settings.carriers_json)
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    url = f"http://{host}:{settings.port}{DEMO_CARRIER_PATH}"
+    return {"demo": CarrierEndpoint("demo", "Demo Parcel", url)}
+
+
 def create_app(settings: Settings | None = None, engine: AsyncEngine | None = None) -> Starlette:
     settings = settings or load_settings()
     engine = engine or create_engine(settings.database_url)
-    carriers = HttpCarrierTransport(parse_registry(settings.carriers_json), settings.carrier_timeout_s)
+    carriers = HttpCarrierTransport(carrier_registry(settings), settings.carrier_timeout_s)
     graphql = GatewayGraphQL(engine, settings, carriers)
 
     async def health(_: Request) -> Response:
@@ -81,10 +94,10 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
         await carriers.aclose()
         await engine.dispose()
 
-    app = Starlette(
-        routes=[Route("/graphql", graphql, methods=["GET", "POST"]), Route("/health", health)],
-        lifespan=lifespan,
-    )
+    routes = [Route("/graphql", graphql, methods=["GET", "POST"]), Route("/health", health)]
+    if settings.environment == "development":
+        routes.append(Route(DEMO_CARRIER_PATH, demo_carrier.rates, methods=["POST"]))
+    app = Starlette(routes=routes, lifespan=lifespan)
     app.state.engine = engine
     app.state.settings = settings
     app.state.carriers = carriers
