@@ -59,6 +59,14 @@ class Loaders:
         self.zones_by_store_id = make(self._zones)
         self.methods_by_zone_id = make(self._methods_by_zone)
         self.pickup_methods_by_store_id = make(self._pickup_methods)
+        self.order_by_id = make(self._orders)
+        self.shipping_addresses_by_order_id = make(self._shipping_addresses_by_order)
+        self.shipping_address_by_id = make(self._shipping_addresses)
+        self.order_products_by_order_id = make(self._products_by_order)
+        self.order_product_by_id = make(self._products)
+        self.shipments_by_order_id = make(self._shipments_by_order)
+        self.shipment_by_id = make(self._shipments)
+        self.shipment_items_by_shipment_id = make(self._shipment_items)
         self._all = [value for value in vars(self).values() if isinstance(value, DataLoader)]
 
     def clear_all(self) -> None:
@@ -114,3 +122,35 @@ class Loaders:
     async def _pickup_methods(conn: AsyncConnection, store_id: int, keys: list[int]) -> list[Any]:
         rows = await queries.pickup_methods_for_store(conn, store_id)
         return [list(rows) if key == store_id else [] for key in keys]
+
+    @staticmethod
+    async def _orders(conn: AsyncConnection, store_id: int, keys: list[int]) -> list[Any]:
+        return by_key(await queries.orders_by_ids(conn, store_id, keys), keys, "id")
+
+    @staticmethod
+    async def _shipping_addresses_by_order(conn: AsyncConnection, store_id: int, keys: list[int]) -> list[Any]:
+        return grouped(await queries.shipping_addresses_by_order_ids(conn, store_id, keys), keys, "order_id")
+
+    @staticmethod
+    async def _shipping_addresses(conn: AsyncConnection, store_id: int, keys: list[int]) -> list[Any]:
+        return by_key(await queries.shipping_addresses_by_ids(conn, store_id, keys), keys, "id")
+
+    @staticmethod
+    async def _products_by_order(conn: AsyncConnection, store_id: int, keys: list[int]) -> list[Any]:
+        return grouped(await queries.order_products_by_order_ids(conn, store_id, keys), keys, "order_id")
+
+    @staticmethod
+    async def _products(conn: AsyncConnection, store_id: int, keys: list[int]) -> list[Any]:
+        return by_key(await queries.order_products_by_ids(conn, store_id, keys), keys, "id")
+
+    @staticmethod
+    async def _shipments_by_order(conn: AsyncConnection, store_id: int, keys: list[int]) -> list[Any]:
+        return grouped(await queries.shipments_by_order_ids(conn, store_id, keys), keys, "order_id")
+
+    @staticmethod
+    async def _shipment_items(conn: AsyncConnection, store_id: int, keys: list[int]) -> list[Any]:
+        return grouped(await queries.shipment_items_by_shipment_ids(conn, store_id, keys), keys, "shipment_id")
+
+    @staticmethod
+    async def _shipments(conn: AsyncConnection, store_id: int, keys: list[int]) -> list[Any]:
+        return by_key(await queries.shipments_by_ids(conn, store_id, keys), keys, "id")

@@ -11,6 +11,7 @@ from graphql import GraphQLError
 
 MAX_PAGE_SIZE = 100
 K = TypeVar("K")
+C = TypeVar("C")
 
 
 @strawberry.type(description="Where a page sits in a connection.")
@@ -41,3 +42,21 @@ def check_page_size(first: int) -> None:
         raise GraphQLError(
             f"`first` must be between 0 and {MAX_PAGE_SIZE}", extensions={"code": "BAD_USER_INPUT"}
         )
+
+
+def build_connection(
+    connection_type: type[C], edge_type: type, rows: list[object], first: int, cursor_for: Callable[[object], str]
+) -> C:
+    """A connection from `first + 1` fetched rows: the extra row only tells that another page exists."""
+    page = rows[:first]
+    edges = [edge_type(cursor=cursor_for(row), node=row) for row in page]
+    return connection_type(  # type: ignore[call-arg]
+        edges=edges,
+        nodes=page,
+        page_info=PageInfo(has_next_page=len(rows) > first, end_cursor=edges[-1].cursor if edges else None),
+    )
+
+
+def time_cursor(kind: str, row: object) -> str:
+    """Cursor of a row in a newest-first list: its creation time and id."""
+    return encode_cursor(kind, f"{row.created_at.isoformat()}|{row.id}")  # type: ignore[attr-defined]

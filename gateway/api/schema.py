@@ -13,18 +13,20 @@ from gateway.api.catalog.queries import CatalogQuery
 from gateway.api.checkout.mutations import CheckoutMutation
 from gateway.api.checkout.queries import CheckoutQuery
 from gateway.api.errors import ErrorShaping, log_errors
+from gateway.api.order.mutations import OrderMutation
+from gateway.api.order.queries import OrderQuery
 from gateway.api.permissions import AccessControl
 from gateway.api.shipping.mutations import ShippingMutation
 from gateway.api.shipping.queries import ShippingQuery
 
 
-@strawberry.type(description="Read the catalog, checkouts and shipping configuration.")
-class Query(CatalogQuery, CheckoutQuery, ShippingQuery):
+@strawberry.type(description="Read the catalog, checkouts, orders and shipping configuration.")
+class Query(CatalogQuery, CheckoutQuery, OrderQuery, ShippingQuery):
     pass
 
 
-@strawberry.type(description="Create and edit checkouts; configure shipping.")
-class Mutation(CheckoutMutation, ShippingMutation):
+@strawberry.type(description="Edit and complete checkouts, ship orders, configure shipping.")
+class Mutation(CheckoutMutation, OrderMutation, ShippingMutation):
     pass
 
 

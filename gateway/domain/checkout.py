@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.domain.addresses import is_email, validate_address
 from gateway.domain.clock import utcnow
-from gateway.domain.errors import Conflict, ErrorCode, NotFound, Problem, raise_if_any
+from gateway.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound, Problem, raise_if_any
 from gateway.domain.inputs import CreateCheckoutInput, SetBillingAddressInput
 from gateway.domain.limits import MAX_LINE_ITEMS_PER_CHECKOUT, MAX_QUANTITY_PER_LINE_ITEM, MAX_STRING_LENGTH
 from gateway.domain.money import ZERO
@@ -130,6 +130,10 @@ async def lock_for_edit(conn: AsyncConnection, store_id: int, checkout_id: str, 
     row = await queries.lock_checkout(conn, store_id, checkout_id)
     if row is None:
         raise NotFound.one(ErrorCode.NOT_FOUND, "checkout not found", ("checkoutId",))
+    if row.completed_at is not None:
+        raise InvalidInput.one(
+            ErrorCode.CHECKOUT_COMPLETED, "this checkout became an order and can no longer change", ("checkoutId",)
+        )
     if version is not None and version != row.version:
         raise Conflict.one(
             ErrorCode.VERSION_CONFLICT,

@@ -94,3 +94,36 @@ class RefreshShippingOptionsInput:
     checkout_id: str
     consignment_id: str | None = None
     version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CompleteCheckoutInput:
+    checkout_id: str
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentItemInput:
+    order_product_id: int
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class TrackingInput:
+    """Tracking fields of a shipment. For updates, `None` leaves a field unchanged."""
+
+    tracking_number: str | None = None
+    shipping_provider: str | None = None
+    tracking_carrier: str | None = None
+    tracking_link: str | None = None
+    shipping_method: str | None = None
+    comments: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CreateShipmentInput:
+    order_id: int
+    shipping_address_id: int
+    items: tuple[ShipmentItemInput, ...]
+    tracking: TrackingInput
+    idempotency_key: str | None = None

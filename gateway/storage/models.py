@@ -81,6 +81,9 @@ class Checkout(SQLModel, table=True):
     handling_cost_total: Decimal = _money()
     grand_total: Decimal = _money()
     version: int = Field(default=1)
+    #: Set once, when the checkout becomes an order; the checkout is read-only from then on.
+    order_id: int | None = Field(default=None)
+    completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
     created_at: datetime = _time()
     updated_at: datetime = _time()
 
@@ -224,6 +227,109 @@ class ShippingQuote(SQLModel, table=True):
     created_at: datetime = _time()
 
 
+class Order(SQLModel, table=True):
+    __tablename__ = "orders"
+    __table_args__ = (sa.Index("ix_orders_store_id_created_at", "store_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    store_id: int = Field(foreign_key="store.id")
+    checkout_id: str = Field(foreign_key="checkout.id", unique=True, max_length=36)
+    status: str = Field(max_length=32)
+    email: str = Field(max_length=255)
+    currency_code: str = Field(max_length=3)
+    billing_address: dict[str, Any] = Field(sa_type=RecordJSON)
+    subtotal: Decimal = _money()
+    shipping_cost_total: Decimal = _money()
+    handling_cost_total: Decimal = _money()
+    grand_total: Decimal = _money()
+    items_total: int
+    items_shipped: int = Field(default=0)
+    date_shipped: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    created_at: datetime = _time()
+    updated_at: datetime = _time()
+
+
+class OrderShippingAddress(SQLModel, table=True):
+    """Where one checkout consignment's items go, frozen at completion."""
+
+    __tablename__ = "order_shipping_address"
+
+    id: int | None = Field(default=None, primary_key=True)
+    store_id: int = Field(foreign_key="store.id")
+    order_id: int = Field(foreign_key="orders.id", index=True)
+    position: int
+    address: dict[str, Any] = Field(sa_type=RecordJSON)
+    shipping_method: str = Field(max_length=255)
+    currency_code: str = Field(max_length=3)
+    shipping_cost: Decimal = _money()
+    handling_cost: Decimal = _money()
+    shipping_zone_name: str | None = Field(default=None, max_length=255)
+    pickup_method_id: int | None = Field(default=None)
+    items_total: int
+    items_shipped: int = Field(default=0)
+
+
+class OrderProduct(SQLModel, table=True):
+    """A line item's portion in one consignment (or, for digital goods, the whole line)."""
+
+    __tablename__ = "order_product"
+
+    id: int | None = Field(default=None, primary_key=True)
+    store_id: int = Field(foreign_key="store.id")
+    order_id: int = Field(foreign_key="orders.id", index=True)
+    shipping_address_id: int | None = Field(default=None, foreign_key="order_shipping_address.id", index=True)
+    position: int
+    product_id: int
+    sku: str = Field(max_length=64)
+    name: str = Field(max_length=255)
+    quantity: int
+    quantity_shipped: int = Field(default=0)
+    currency_code: str = Field(max_length=3)
+    price: Decimal = _money()
+    weight: Decimal = _money()
+    requires_shipping: bool
+
+
+class Shipment(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    store_id: int = Field(foreign_key="store.id")
+    order_id: int = Field(foreign_key="orders.id", index=True)
+    shipping_address_id: int = Field(foreign_key="order_shipping_address.id", index=True)
+    tracking_number: str | None = Field(default=None, max_length=50)
+    shipping_provider: str | None = Field(default=None, max_length=32)
+    tracking_carrier: str | None = Field(default=None, max_length=100)
+    tracking_link: str | None = Field(default=None, max_length=500)
+    tracking_link_generated: bool = Field(default=False)
+    shipping_method: str | None = Field(default=None, max_length=255)
+    comments: str | None = Field(default=None, sa_type=sa.Text, nullable=True)
+    created_at: datetime = _time()
+    updated_at: datetime = _time()
+
+
+class ShipmentItem(SQLModel, table=True):
+    __tablename__ = "shipment_item"
+
+    shipment_id: int = Field(foreign_key="shipment.id", primary_key=True)
+    order_product_id: int = Field(foreign_key="order_product.id", primary_key=True, index=True)
+    store_id: int = Field(foreign_key="store.id")
+    order_id: int = Field(foreign_key="orders.id", index=True)
+    position: int
+    quantity: int
+
+
+class IdempotencyKey(SQLModel, table=True):
+    """A client's retry key: the same key and input return the first result."""
+
+    __tablename__ = "idempotency_key"
+
+    store_id: int = Field(foreign_key="store.id", primary_key=True)
+    operation: str = Field(primary_key=True, max_length=64)
+    key: str = Field(primary_key=True, max_length=255)
+    request_hash: str = Field(max_length=64)
+    result_id: str | None = Field(default=None, max_length=64)
+    created_at: datetime = _time()
+
+
 store = Store.__table__
 api_token = ApiToken.__table__
 product = Product.__table__
@@ -236,3 +342,9 @@ shipping_method = ShippingMethod.__table__
 pickup_method = PickupMethod.__table__
 carrier_connection = CarrierConnection.__table__
 shipping_quote = ShippingQuote.__table__
+orders = Order.__table__
+order_shipping_address = OrderShippingAddress.__table__
+order_product = OrderProduct.__table__
+shipment = Shipment.__table__
+shipment_item = ShipmentItem.__table__
+idempotency_key = IdempotencyKey.__table__

@@ -6,8 +6,8 @@ from typing import Annotated
 
 import strawberry
 
-from gateway.api.catalog.types import ProductConnection, product_connection
-from gateway.api.pagination import check_page_size, decode_cursor, encode_cursor
+from gateway.api.catalog.types import ProductConnection, ProductEdge
+from gateway.api.pagination import build_connection, check_page_size, decode_cursor, encode_cursor
 from gateway.api.permissions import access
 from gateway.storage import queries
 from gateway.storage.db import read_connection
@@ -30,4 +30,6 @@ class CatalogQuery:
         after_id = decode_cursor("product", after, int) or 0
         async with read_connection(info.context.engine) as conn:
             rows = await queries.products_page(conn, info.context.store_id, after_id, first + 1)
-        return product_connection(list(rows), first, lambda row: encode_cursor("product", row.id))
+        return build_connection(
+            ProductConnection, ProductEdge, list(rows), first, lambda row: encode_cursor("product", row.id)
+        )

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
-
 import strawberry
 
 from gateway.api.money import Money, money
@@ -37,13 +35,3 @@ class ProductConnection:
     edges: list[ProductEdge] = strawberry.field(description="Products with their cursors.")
     nodes: list[Product] = strawberry.field(description="The products of this page.")
     page_info: PageInfo = strawberry.field(description="Paging state.")
-
-
-def product_connection(rows: list[Any], limit: int, cursor_for: Any) -> ProductConnection:
-    page = rows[:limit]
-    edges = [ProductEdge(cursor=cursor_for(row), node=row) for row in page]  # type: ignore[arg-type]
-    return ProductConnection(
-        edges=edges,
-        nodes=list(page),
-        page_info=PageInfo(has_next_page=len(rows) > limit, end_cursor=edges[-1].cursor if edges else None),
-    )

@@ -8,7 +8,7 @@ from typing import Annotated
 import strawberry
 
 from gateway.api.checkout.types import Checkout
-from gateway.api.pagination import PageInfo, check_page_size, decode_cursor, encode_cursor
+from gateway.api.pagination import PageInfo, build_connection, check_page_size, decode_cursor, time_cursor
 from gateway.api.permissions import access
 from gateway.storage import queries
 from gateway.storage.db import read_connection
@@ -58,13 +58,6 @@ class CheckoutQuery:
         before = decode_cursor("checkout", after, _parse_checkout_key)
         async with read_connection(info.context.engine) as conn:
             rows = list(await queries.checkouts_page(conn, info.context.store_id, before, first + 1))
-        page = rows[:first]
-        edges = [
-            CheckoutEdge(cursor=encode_cursor("checkout", f"{row.created_at.isoformat()}|{row.id}"), node=row)
-            for row in page
-        ]
-        return CheckoutConnection(
-            edges=edges,
-            nodes=page,  # type: ignore[arg-type]
-            page_info=PageInfo(has_next_page=len(rows) > first, end_cursor=edges[-1].cursor if edges else None),
+        return build_connection(
+            CheckoutConnection, CheckoutEdge, rows, first, lambda row: time_cursor("checkout", row)
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
@@ -12,6 +12,9 @@ from gateway.api.address import Address
 from gateway.api.money import Money, money
 from gateway.domain.problems import CheckoutProblem as DomainCheckoutProblem
 from gateway.domain.problems import ProblemCode, checkout_problems
+
+if TYPE_CHECKING:
+    from gateway.api.order.types import Order
 
 
 @strawberry.type(
@@ -190,6 +193,12 @@ class Checkout:
     )
     created_at: datetime = strawberry.field(description="When the checkout was created (UTC).")
     updated_at: datetime = strawberry.field(description="When the checkout last changed (UTC).")
+
+    @strawberry.field(description="The order this checkout became; null until `completeCheckout` succeeds.")
+    async def order(self, info: strawberry.Info) -> Annotated[Order, strawberry.lazy("gateway.api.order.types")] | None:
+        if self.order_id is None:  # type: ignore[attr-defined]
+            return None
+        return await info.context.loaders.order_by_id.load(self.order_id)  # type: ignore[attr-defined]
 
     @strawberry.field(description="Line items in the order they were added.")
     async def line_items(self, info: strawberry.Info) -> list[LineItem]:

@@ -1,0 +1,153 @@
+"""Order, shipping address, order product and shipment types, resolved from plain rows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from gateway.api.address import Address
+from gateway.api.money import Money, money
+from gateway.domain.orders import OrderStatus
+from gateway.domain.shipments import ShippingProvider
+
+OrderStatusEnum = strawberry.enum(
+    OrderStatus,
+    name="OrderStatus",
+    description="AWAITING_FULFILLMENT when placed; PARTIALLY_SHIPPED / SHIPPED follow the shipments; "
+    "CANCELLED by `cancelOrder` (only while nothing has shipped).",
+)
+ShippingProviderEnum = strawberry.enum(
+    ShippingProvider,
+    name="ShippingProvider",
+    description="Who carries a shipment. Known providers get a generated tracking link; CUSTOM does not.",
+)
+
+
+@strawberry.type(description="One product of an order: a line item's portion going to one shipping address.")
+class OrderProduct:
+    id: strawberry.ID = strawberry.field(description="Pass as `orderProductId` when creating a shipment.")
+    sku: str = strawberry.field(description="Product SKU.")
+    name: str = strawberry.field(description="Product name at purchase.")
+    quantity: int = strawberry.field(description="Units ordered for this address.")
+    quantity_shipped: int = strawberry.field(description="Units shipped so far.")
+
+    @strawberry.field(description="Unit price at purchase.")
+    def price(self) -> Money:
+        return money(self.price, self.currency_code)  # type: ignore[arg-type, attr-defined]
+
+    @strawberry.field(description="Where it ships; null for digital goods.")
+    async def shipping_address(self, info: strawberry.Info) -> ShippingAddress | None:
+        address_id = self.shipping_address_id  # type: ignore[attr-defined]
+        if address_id is None:
+            return None
+        return await info.context.loaders.shipping_address_by_id.load(address_id)
+
+
+@strawberry.type(description="Units of one order product in a shipment.")
+class ShipmentItem:
+    quantity: int = strawberry.field(description="Units shipped.")
+
+    @strawberry.field(description="The order product shipped.")
+    async def order_product(self, info: strawberry.Info) -> OrderProduct:
+        return await info.context.loaders.order_product_by_id.load(self.order_product_id)  # type: ignore[attr-defined]
+
+
+@strawberry.type(description="A parcel sent to one of the order's shipping addresses.")
+class Shipment:
+    id: strawberry.ID = strawberry.field(description="Shipment id.")
+    tracking_number: str | None = strawberry.field(description="Carrier tracking number (at most 50 characters).")
+    shipping_provider: ShippingProviderEnum | None = strawberry.field(description="Who carries it.")  # type: ignore[valid-type]
+    tracking_carrier: str | None = strawberry.field(description="Carrier slug for tracking services, if any.")
+    tracking_link: str | None = strawberry.field(
+        description="Tracking page: the one given, else generated from provider and tracking number."
+    )
+    shipping_method: str | None = strawberry.field(description="Free text, e.g. \"Ground\".")
+    comments: str | None = strawberry.field(description="Notes about the shipment.")
+    created_at: datetime = strawberry.field(description="When it was recorded (UTC).")
+
+    @strawberry.field(description="The order shipped from.")
+    async def order(self, info: strawberry.Info) -> Order:
+        return await info.context.loaders.order_by_id.load(self.order_id)  # type: ignore[attr-defined]
+
+    @strawberry.field(description="Where it goes.")
+    async def shipping_address(self, info: strawberry.Info) -> ShippingAddress:
+        return await info.context.loaders.shipping_address_by_id.load(self.shipping_address_id)  # type: ignore[attr-defined]
+
+    @strawberry.field(description="What is in it.")
+    async def items(self, info: strawberry.Info) -> list[ShipmentItem]:
+        return await info.context.loaders.shipment_items_by_shipment_id.load(self.id)
+
+
+@strawberry.type(description="Where one checkout consignment's items go: address, method and cost, frozen at purchase.")
+class ShippingAddress:
+    id: strawberry.ID = strawberry.field(description="Pass as `shippingAddressId` when creating a shipment.")
+    address: Address = strawberry.field(description="The address (for pickup: the pickup location).")
+    shipping_method: str = strawberry.field(description="The selected option's description, or the pickup location.")
+    shipping_zone_name: str | None = strawberry.field(description="Zone that priced the shipping, if any.")
+    items_total: int = strawberry.field(description="Units going to this address.")
+    items_shipped: int = strawberry.field(description="Units shipped to it so far.")
+
+    @strawberry.field(description="Shipping cost paid for this address.")
+    def shipping_cost(self) -> Money:
+        return money(self.shipping_cost, self.currency_code)  # type: ignore[arg-type, attr-defined]
+
+    @strawberry.field(description="Handling cost shown separately for this address.")
+    def handling_cost(self) -> Money:
+        return money(self.handling_cost, self.currency_code)  # type: ignore[arg-type, attr-defined]
+
+    @strawberry.field(description="The order this address belongs to.")
+    async def order(self, info: strawberry.Info) -> Order:
+        return await info.context.loaders.order_by_id.load(self.order_id)  # type: ignore[attr-defined]
+
+    @strawberry.field(description="Products going to this address.")
+    async def products(self, info: strawberry.Info) -> list[OrderProduct]:
+        rows = await info.context.loaders.order_products_by_order_id.load(self.order_id)  # type: ignore[attr-defined]
+        return [row for row in rows if row.shipping_address_id == self.id]
+
+    @strawberry.field(description="Shipments sent to this address.")
+    async def shipments(self, info: strawberry.Info) -> list[Shipment]:
+        rows = await info.context.loaders.shipments_by_order_id.load(self.order_id)  # type: ignore[attr-defined]
+        return [row for row in rows if row.shipping_address_id == self.id]
+
+
+@strawberry.type(description="A placed order: a completed checkout's snapshot, and its shipments.")
+class Order:
+    id: strawberry.ID = strawberry.field(description="Order id.")
+    status: OrderStatusEnum = strawberry.field(description="Fulfilment status.")  # type: ignore[valid-type]
+    email: str = strawberry.field(description="Shopper's email.")
+    currency_code: str = strawberry.field(description="ISO 4217 currency of every amount.")
+    billing_address: Address = strawberry.field(description="Billing address at purchase.")
+    items_total: int = strawberry.field(description="Physical units to ship (digital goods are not counted).")
+    items_shipped: int = strawberry.field(description="Physical units shipped so far.")
+    date_shipped: datetime | None = strawberry.field(description="When the last item shipped; null until then.")
+    checkout_id: strawberry.ID = strawberry.field(description="The checkout it came from.")
+    created_at: datetime = strawberry.field(description="When it was placed (UTC).")
+
+    @strawberry.field(description="One per checkout consignment.")
+    async def shipping_addresses(self, info: strawberry.Info) -> list[ShippingAddress]:
+        return await info.context.loaders.shipping_addresses_by_order_id.load(self.id)
+
+    @strawberry.field(description="Every product, per shipping address; digital goods have none.")
+    async def products(self, info: strawberry.Info) -> list[OrderProduct]:
+        return await info.context.loaders.order_products_by_order_id.load(self.id)
+
+    @strawberry.field(description="Shipments, oldest first.")
+    async def shipments(self, info: strawberry.Info) -> list[Shipment]:
+        return await info.context.loaders.shipments_by_order_id.load(self.id)
+
+    @strawberry.field(description="Sum of the products' prices times quantities.")
+    def subtotal(self) -> Money:
+        return money(self.subtotal, self.currency_code)  # type: ignore[arg-type]
+
+    @strawberry.field(description="Sum of the shipping addresses' shipping costs.")
+    def shipping_cost_total(self) -> Money:
+        return money(self.shipping_cost_total, self.currency_code)  # type: ignore[arg-type]
+
+    @strawberry.field(description="Sum of the shipping addresses' handling costs.")
+    def handling_cost_total(self) -> Money:
+        return money(self.handling_cost_total, self.currency_code)  # type: ignore[arg-type]
+
+    @strawberry.field(description="`subtotal` + `shippingCostTotal` + `handlingCostTotal`.")
+    def grand_total(self) -> Money:
+        return money(self.grand_total, self.currency_code)  # type: ignore[arg-type]

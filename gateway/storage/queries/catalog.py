@@ -1,0 +1,48 @@
+"""Products."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from gateway.storage.models import (
+    product,
+)
+
+Rows = Sequence[Row[Any]]
+
+
+async def products_page(conn: AsyncConnection, store_id: int, after_id: int, limit: int) -> Rows:
+    stmt = (
+        sa.select(product)
+        .where(product.c.store_id == store_id, product.c.id > after_id)
+        .order_by(product.c.id)
+        .limit(limit)
+    )
+    return (await conn.execute(stmt)).all()
+
+
+async def products_by_skus(conn: AsyncConnection, store_id: int, skus: Iterable[str]) -> Rows:
+    stmt = sa.select(product).where(product.c.store_id == store_id, product.c.sku.in_(list(skus)))
+    return (await conn.execute(stmt)).all()
+
+
+async def upsert_product(conn: AsyncConnection, store_id: int, values: dict[str, Any]) -> None:
+    existing = await conn.execute(
+        sa.select(product.c.id).where(product.c.store_id == store_id, product.c.sku == values["sku"])
+    )
+    product_id = existing.scalar_one_or_none()
+    if product_id is None:
+        await conn.execute(sa.insert(product).values(store_id=store_id, **values))
+    else:
+        changes = {key: value for key, value in values.items() if key != "created_at"}
+        await conn.execute(sa.update(product).where(product.c.id == product_id).values(**changes))
+
+
+async def count_products(conn: AsyncConnection, store_id: int) -> int:
+    stmt = sa.select(sa.func.count()).select_from(product).where(product.c.store_id == store_id)
+    return int((await conn.execute(stmt)).scalar_one())

@@ -1,0 +1,155 @@
+"""Checkouts, line items and consignments."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from gateway.storage.models import (
+    checkout,
+    consignment,
+    consignment_line_item,
+    line_item,
+    shipping_quote,
+)
+
+Rows = Sequence[Row[Any]]
+
+
+async def checkouts_by_ids(conn: AsyncConnection, store_id: int, ids: Sequence[str]) -> Rows:
+    stmt = sa.select(checkout).where(checkout.c.store_id == store_id, checkout.c.id.in_(ids))
+    return (await conn.execute(stmt)).all()
+
+
+async def lock_checkout(conn: AsyncConnection, store_id: int, checkout_id: str) -> Row[Any] | None:
+    """The checkout row, locked until the transaction ends (no-op on SQLite, already write-locked)."""
+    stmt = (
+        sa.select(checkout)
+        .where(checkout.c.store_id == store_id, checkout.c.id == checkout_id)
+        .with_for_update()
+    )
+    return (await conn.execute(stmt)).first()
+
+
+async def insert_checkout(conn: AsyncConnection, values: dict[str, Any]) -> None:
+    await conn.execute(sa.insert(checkout).values(**values))
+
+
+async def update_checkout(conn: AsyncConnection, checkout_id: str, values: dict[str, Any]) -> None:
+    await conn.execute(sa.update(checkout).where(checkout.c.id == checkout_id).values(**values))
+
+
+async def insert_line_items(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    await conn.execute(sa.insert(line_item), rows)
+
+
+async def line_items_by_checkout_ids(conn: AsyncConnection, store_id: int, ids: Sequence[str]) -> Rows:
+    stmt = (
+        sa.select(line_item)
+        .where(line_item.c.store_id == store_id, line_item.c.checkout_id.in_(ids))
+        .order_by(line_item.c.checkout_id, line_item.c.position)
+    )
+    return (await conn.execute(stmt)).all()
+
+
+async def line_items_by_ids(conn: AsyncConnection, store_id: int, ids: Sequence[str]) -> Rows:
+    stmt = sa.select(line_item).where(line_item.c.store_id == store_id, line_item.c.id.in_(ids))
+    return (await conn.execute(stmt)).all()
+
+
+async def consignments_by_checkout_ids(conn: AsyncConnection, store_id: int, ids: Sequence[str]) -> Rows:
+    stmt = (
+        sa.select(consignment)
+        .where(consignment.c.store_id == store_id, consignment.c.checkout_id.in_(ids))
+        .order_by(consignment.c.checkout_id, consignment.c.position)
+    )
+    return (await conn.execute(stmt)).all()
+
+
+async def consignment_items_by_consignment_ids(
+    conn: AsyncConnection, store_id: int, ids: Sequence[str]
+) -> Rows:
+    stmt = (
+        sa.select(consignment_line_item)
+        .where(
+            consignment_line_item.c.store_id == store_id,
+            consignment_line_item.c.consignment_id.in_(ids),
+        )
+        .order_by(consignment_line_item.c.consignment_id, consignment_line_item.c.position)
+    )
+    return (await conn.execute(stmt)).all()
+
+
+async def consignment_items_by_checkout_id(conn: AsyncConnection, store_id: int, checkout_id: str) -> Rows:
+    stmt = sa.select(consignment_line_item).where(
+        consignment_line_item.c.store_id == store_id,
+        consignment_line_item.c.checkout_id == checkout_id,
+    )
+    return (await conn.execute(stmt)).all()
+
+
+async def assigned_quantities_by_line_item_ids(
+    conn: AsyncConnection, store_id: int, ids: Sequence[str]
+) -> dict[str, int]:
+    stmt = (
+        sa.select(consignment_line_item.c.line_item_id, sa.func.sum(consignment_line_item.c.quantity))
+        .where(
+            consignment_line_item.c.store_id == store_id,
+            consignment_line_item.c.line_item_id.in_(ids),
+        )
+        .group_by(consignment_line_item.c.line_item_id)
+    )
+    return {row[0]: int(row[1]) for row in (await conn.execute(stmt)).all()}
+
+
+async def insert_consignments(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    await conn.execute(sa.insert(consignment), rows)
+
+
+async def update_consignment(conn: AsyncConnection, consignment_id: str, values: dict[str, Any]) -> None:
+    await conn.execute(sa.update(consignment).where(consignment.c.id == consignment_id).values(**values))
+
+
+async def delete_consignment(conn: AsyncConnection, consignment_id: str) -> None:
+    await conn.execute(sa.delete(shipping_quote).where(shipping_quote.c.consignment_id == consignment_id))
+    await conn.execute(
+        sa.delete(consignment_line_item).where(consignment_line_item.c.consignment_id == consignment_id)
+    )
+    await conn.execute(sa.delete(consignment).where(consignment.c.id == consignment_id))
+
+
+async def replace_consignment_items(
+    conn: AsyncConnection, consignment_id: str, rows: list[dict[str, Any]]
+) -> None:
+    await conn.execute(
+        sa.delete(consignment_line_item).where(consignment_line_item.c.consignment_id == consignment_id)
+    )
+    if rows:
+        await conn.execute(sa.insert(consignment_line_item), rows)
+
+
+async def insert_consignment_items(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await conn.execute(sa.insert(consignment_line_item), rows)
+
+
+
+async def checkouts_page(
+    conn: AsyncConnection, store_id: int, before: tuple[Any, str] | None, limit: int
+) -> Rows:
+    """Newest first; `before` is the (created_at, id) of the last row of the previous page."""
+    stmt = sa.select(checkout).where(checkout.c.store_id == store_id)
+    if before is not None:
+        created_at, checkout_id = before
+        stmt = stmt.where(
+            sa.or_(
+                checkout.c.created_at < created_at,
+                sa.and_(checkout.c.created_at == created_at, checkout.c.id < checkout_id),
+            )
+        )
+    stmt = stmt.order_by(checkout.c.created_at.desc(), checkout.c.id.desc()).limit(limit)
+    return (await conn.execute(stmt)).all()
