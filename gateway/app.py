@@ -17,6 +17,7 @@ from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
 from gateway.api.context import Context
+from gateway.api.errors import shape_errors
 from gateway import demo_carrier
 from gateway.carriers import CarrierEndpoint, HttpCarrierTransport, parse_registry
 from gateway.api.schema import schema
@@ -48,6 +49,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
         incoming = request.headers.get("x-request-id", "")
         request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         response.headers["X-Request-Id"] = request_id
+        request.scope["gateway_request_id"] = request_id
         token = presented_token(request)
         principal = None
         if token is not None:
@@ -62,6 +64,12 @@ class GatewayGraphQL(GraphQL[Context, None]):
             principal=principal,
             token_rejected=token is not None and principal is None,
         )
+
+    async def process_result(self, request: Any, result: Any) -> Any:
+        # Parse and validation errors never reach the schema's extensions: shape them here too.
+        if result.errors:
+            result.errors = shape_errors(result.errors, request.scope.get("gateway_request_id"))
+        return await super().process_result(request, result)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)

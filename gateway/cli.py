@@ -36,7 +36,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     host = args.host or os.environ.get("HOST", "127.0.0.1")
-    port = args.port or int(os.environ.get("PORT", "8000"))
+    port = args.port if args.port is not None else int(os.environ.get("PORT", "8000"))
     os.environ["GATEWAY_DATABASE_URL"] = args.database_url
     os.environ["HOST"], os.environ["PORT"] = host, str(port)
     uvicorn.run(

@@ -58,8 +58,11 @@ class ErrorShaping(SchemaExtension):
         result = self.execution_context.result
         if result is None or not result.errors:
             return
-        request_id = getattr(self.execution_context.context, "request_id", None)
-        result.errors = [_shape(error, request_id) for error in result.errors]
+        result.errors = shape_errors(result.errors, getattr(self.execution_context.context, "request_id", None))
+
+
+def shape_errors(errors: list[GraphQLError], request_id: str | None) -> list[GraphQLError]:
+    return [_shape(error, request_id) for error in errors]
 
 
 def _shape(error: GraphQLError, request_id: str | None) -> GraphQLError:

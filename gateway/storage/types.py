@@ -39,7 +39,13 @@ class ExactDecimal(TypeDecorator[Decimal]):
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
-        return value if isinstance(value, Decimal) else Decimal(value)
+        return canonical(value if isinstance(value, Decimal) else Decimal(value))
+
+
+def canonical(value: Decimal) -> Decimal:
+    """One spelling per number on every backend: no trailing zeros, no exponent (0.2500 -> 0.25, 1E+2 -> 100)."""
+    value = value.normalize()
+    return value.quantize(Decimal(1)) if value.as_tuple().exponent > 0 else value  # type: ignore[operator]
 
 
 class UTCDateTime(TypeDecorator[datetime]):
