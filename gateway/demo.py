@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from gateway.domain import checkout, consignments, inputs, orders, quotes, shipments
 from gateway.domain import shipping_config as config
 from gateway.domain.catalog import ProductInput, upsert_product
 from gateway.domain.shipping_rates import DefaultCostType, HandlingFeeType, MethodType
 from gateway.domain.zones import ZoneType
 from gateway.storage import queries
-from gateway.storage.models import store as store_table
 
 D = Decimal
 
@@ -141,14 +140,106 @@ async def seed_demo(conn: AsyncConnection, store_slug: str = "default") -> int:
         await upsert_product(conn, store.id, store.currency_code, product)
     if not await queries.zones_for_store(conn, store.id):
         await _seed_shipping(conn, store.id)
+        await seed_demo_orders(conn, store_slug)
     return len(DEMO_PRODUCTS)
 
 
 async def _seed_shipping(conn: AsyncConnection, store_id: int) -> None:
-    await conn.execute(sa.update(store_table).where(store_table.c.id == store_id).values(origin_address=ORIGIN))
+    await queries.update_store(conn, store_id, {"origin_address": ORIGIN})
     await config.connect_carrier(conn, store_id, "demo", {"account": "demo"}, is_registered=lambda _: True)
     for zone, methods in DEMO_ZONES:
         zone_id = await config.create_zone(conn, store_id, zone)
         for method in methods:
             await config.create_method(conn, store_id, zone_id, method, is_registered=lambda _: True)
     await config.create_pickup_method(conn, store_id, DEMO_PICKUP)
+
+
+class _NoCarriers:
+    """Quotes demo orders from table rates only: no HTTP while seeding."""
+
+    def is_registered(self, carrier_id: str) -> bool:
+        return False
+
+    def display_name(self, carrier_id: str) -> str:
+        return carrier_id
+
+    async def request_rates(self, carrier_id: str, payload: dict[str, object]) -> object:
+        raise AssertionError("not called: no carrier is registered")
+
+
+_SHOPPERS = (
+    ("Ada", "Lovelace", "ada@example.com", "12 Analytical Way", "New York", "NY", "10013", "US"),
+    ("Grace", "Hopper", "grace@example.com", "1 Compiler Ct", "San Francisco", "CA", "94110", "US"),
+    ("Alan", "Turing", "alan@example.com", "9 Bletchley Rd", "Toronto", "ON", "M5V 2T6", "CA"),
+    ("Margaret", "Hamilton", "margaret@example.com", "11 Apollo Ave", "Houston", "TX", "77058", "US"),
+    ("Katherine", "Johnson", "katherine@example.com", "3 Orbit St", "Hampton", "VA", "23666", "US"),
+    ("Edsger", "Dijkstra", "edsger@example.com", "Keizersgracht 1", "Amsterdam", None, "1015 CJ", "NL"),
+    ("Barbara", "Liskov", "barbara@example.com", "545 Tech Sq", "Cambridge", "MA", "02139", "US"),
+)
+#: (shopper, [(sku, quantity)], what happens after completion)
+_ORDERS = (
+    (0, [("MUG-CERAMIC", 2), ("EBOOK-GUIDE", 1)], "none"),
+    (1, [("HOODIE-GRY-M", 1), ("SOCKS-3PK", 3)], "partial"),
+    (2, [("BACKPACK-20L", 1)], "ship-all"),
+    (3, [("LAMP-DESK", 1), ("CANDLE-SOY", 2)], "cancel"),
+    (4, [("TSHIRT-BLK-M", 2), ("BOTTLE-STEEL", 1)], "partial"),
+    (5, [("SNEAKER-42", 1), ("TSHIRT-WHT-L", 1)], "ship-all"),
+    (6, [("CHAIR-OAK", 2)], "none"),
+)
+
+
+def _address(shopper: int) -> inputs.AddressInput:
+    first, last, email, street, city, state, postal, country = _SHOPPERS[shopper]
+    return inputs.AddressInput(
+        email=email, country_code=country, first_name=first, last_name=last, address1=street, city=city,
+        state_or_province=state, state_or_province_code=state, postal_code=postal,
+    )
+
+
+async def seed_demo_orders(conn: AsyncConnection, store_slug: str = "default") -> int:
+    """Place a handful of orders in every status, some partly shipped, through the domain rules."""
+    store = await queries.store_by_slug(conn, store_slug)
+    if store is None:
+        raise LookupError(f"no store {store_slug!r}")
+    for shopper, lines, fate in _ORDERS:
+        address = _address(shopper)
+        checkout_id = await checkout.create_checkout(
+            conn, store, inputs.CreateCheckoutInput(tuple(inputs.SkuQuantity(s, q) for s, q in lines), address.email)
+        )
+        items = [row for row in await queries.line_items_by_checkout_ids(conn, store.id, [checkout_id]) if row.requires_shipping]
+        request = inputs.AddConsignmentsInput(
+            checkout_id,
+            (inputs.ConsignmentInput(tuple(inputs.ItemQuantity(row.id, row.quantity) for row in items), address),),
+        )
+        prepared = await quotes.prepare(conn, store.id, checkout_id, await consignments.quote_destinations_for_add(conn, request))
+        await consignments.add_consignments(conn, store.id, request, await quotes.plan(prepared, _NoCarriers()))
+        for consignment in await queries.consignments_by_checkout_ids(conn, store.id, [checkout_id]):
+            cheapest = (await queries.quotes_by_consignment_ids(conn, store.id, [consignment.id]))[0]
+            await consignments.update_consignment(
+                conn, store.id, inputs.UpdateConsignmentInput(checkout_id, consignment.id, shipping_option_id=cheapest.id)
+            )
+        await checkout.set_billing_address(conn, store.id, inputs.SetBillingAddressInput(checkout_id, address))
+        order_id, _ = await orders.complete_checkout(conn, store.id, inputs.CompleteCheckoutInput(checkout_id))
+        await _fulfil(conn, store.id, order_id, fate)
+    return len(_ORDERS)
+
+
+async def _fulfil(conn: AsyncConnection, store_id: int, order_id: int, fate: str) -> None:
+    if fate == "cancel":
+        await orders.cancel_order(conn, store_id, order_id)
+        return
+    if fate == "none":
+        return
+    address = (await queries.shipping_addresses_by_order_ids(conn, store_id, [order_id]))[0]
+    products = [p for p in await queries.order_products_by_order_ids(conn, store_id, [order_id]) if p.shipping_address_id]
+    shipped = products if fate == "ship-all" else products[:1]
+    await shipments.create_shipment(
+        conn,
+        store_id,
+        inputs.CreateShipmentInput(
+            order_id,
+            address.id,
+            tuple(inputs.ShipmentItemInput(p.id, p.quantity if fate == "ship-all" else 1) for p in shipped),
+            inputs.TrackingInput(tracking_number=f"1Z999AA1{order_id:08d}", shipping_provider="UPS", shipping_method="Ground"),
+        ),
+    )

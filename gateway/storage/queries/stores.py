@@ -44,3 +44,7 @@ async def token_with_store_by_hash(conn: AsyncConnection, token_hash: str) -> Ro
         .where(api_token.c.token_hash == token_hash)
     )
     return (await conn.execute(stmt)).first()
+
+
+async def update_store(conn: AsyncConnection, store_id: int, values: dict[str, Any]) -> None:
+    await conn.execute(sa.update(store).where(store.c.id == store_id).values(**values))
