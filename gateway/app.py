@@ -16,11 +16,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
+from gateway import demo_carrier
 from gateway.api.context import Context
 from gateway.api.errors import shape_errors
-from gateway import demo_carrier
-from gateway.carriers import CarrierEndpoint, HttpCarrierTransport, parse_registry
 from gateway.api.schema import schema
+from gateway.carriers import CarrierEndpoint, HttpCarrierTransport, parse_registry
 from gateway.domain.tokens import authenticate
 from gateway.settings import Settings, load_settings
 from gateway.storage.db import create_engine, read_connection

@@ -53,7 +53,11 @@ def _ranges(*brackets: tuple[str, str, str]) -> tuple[config.RateRangeInput, ...
 
 DEMO_ZONES: tuple[tuple[config.ZoneInput, tuple[config.MethodInput, ...]], ...] = (
     (
-        _zone("New York City", ZoneType.ZIP, [config.LocationInput("US", zip=p) for p in ("100*", "101*", "102*", "104*", "112*")]),
+        _zone(
+            "New York City",
+            ZoneType.ZIP,
+            [config.LocationInput("US", zip=p) for p in ("100*", "101*", "102*", "104*", "112*")],
+        ),
         (
             config.MethodInput(name="Same-day bike courier", type=MethodType.PER_ORDER, rate=D("14.00")),
             config.MethodInput(name="NYC flat rate", type=MethodType.PER_ORDER, rate=D("4.99")),
@@ -75,7 +79,9 @@ DEMO_ZONES: tuple[tuple[config.ZoneInput, tuple[config.MethodInput, ...]], ...] 
                 default_cost_type=DefaultCostType.PERCENTAGE_OF_TOTAL,
             ),
             config.MethodInput(name="Per item", type=MethodType.PER_ITEM, rate=D("2.50")),
-            config.MethodInput(name="Demo Parcel", type=MethodType.CARRIER, carrier_id="demo", services=("GROUND", "EXPRESS")),
+            config.MethodInput(
+                name="Demo Parcel", type=MethodType.CARRIER, carrier_id="demo", services=("GROUND", "EXPRESS")
+            ),
         ),
     ),
     (
@@ -94,18 +100,30 @@ DEMO_ZONES: tuple[tuple[config.ZoneInput, tuple[config.MethodInput, ...]], ...] 
                 ranges=_ranges(("0", "49.99", "7.95"), ("50", "149.99", "12.95")),
                 default_cost=D("19.95"),
             ),
-            config.MethodInput(name="Economy (5-9 days)", type=MethodType.FREE_SHIPPING,
-                               handling_fee=config.HandlingFeeInput(HandlingFeeType.FIXED, D("0.99"))),
+            config.MethodInput(
+                name="Economy (5-9 days)",
+                type=MethodType.FREE_SHIPPING,
+                handling_fee=config.HandlingFeeInput(HandlingFeeType.FIXED, D("0.99")),
+            ),
         ),
     ),
     (
-        _zone("Canada", ZoneType.COUNTRY, [config.LocationInput("CA")],
-              handling_fee=config.HandlingFeeInput(HandlingFeeType.FIXED, D("2.00"), display_separately=True)),
+        _zone(
+            "Canada",
+            ZoneType.COUNTRY,
+            [config.LocationInput("CA")],
+            handling_fee=config.HandlingFeeInput(HandlingFeeType.FIXED, D("2.00"), display_separately=True),
+        ),
         (config.MethodInput(name="Canada flat rate", type=MethodType.PER_ORDER, rate=D("15.00")),),
     ),
     (
-        _zone("European Union", ZoneType.COUNTRY, [config.LocationInput(c) for c in EU],
-              free_shipping_enabled=True, free_shipping_minimum_subtotal=D("150.00")),
+        _zone(
+            "European Union",
+            ZoneType.COUNTRY,
+            [config.LocationInput(c) for c in EU],
+            free_shipping_enabled=True,
+            free_shipping_minimum_subtotal=D("150.00"),
+        ),
         (
             config.MethodInput(
                 name="EU standard (by weight)",
@@ -191,8 +209,15 @@ _ORDERS = (
 def _address(shopper: int) -> inputs.AddressInput:
     first, last, email, street, city, state, postal, country = _SHOPPERS[shopper]
     return inputs.AddressInput(
-        email=email, country_code=country, first_name=first, last_name=last, address1=street, city=city,
-        state_or_province=state, state_or_province_code=state, postal_code=postal,
+        email=email,
+        country_code=country,
+        first_name=first,
+        last_name=last,
+        address1=street,
+        city=city,
+        state_or_province=state,
+        state_or_province_code=state,
+        postal_code=postal,
     )
 
 
@@ -204,19 +229,29 @@ async def seed_demo_orders(conn: AsyncConnection, store_slug: str = "default") -
     for shopper, lines, fate in _ORDERS:
         address = _address(shopper)
         checkout_id = await checkout.create_checkout(
-            conn, store, inputs.CreateCheckoutInput(tuple(inputs.SkuQuantity(s, q) for s, q in lines), address.email)
+            conn,
+            store,
+            inputs.CreateCheckoutInput(tuple(inputs.SkuQuantity(s, q) for s, q in lines), address.email),
         )
-        items = [row for row in await queries.line_items_by_checkout_ids(conn, store.id, [checkout_id]) if row.requires_shipping]
+        items = [
+            row
+            for row in await queries.line_items_by_checkout_ids(conn, store.id, [checkout_id])
+            if row.requires_shipping
+        ]
         request = inputs.AddConsignmentsInput(
             checkout_id,
             (inputs.ConsignmentInput(tuple(inputs.ItemQuantity(row.id, row.quantity) for row in items), address),),
         )
-        prepared = await quotes.prepare(conn, store.id, checkout_id, await consignments.quote_destinations_for_add(conn, request))
+        prepared = await quotes.prepare(
+            conn, store.id, checkout_id, await consignments.quote_destinations_for_add(conn, request)
+        )
         await consignments.add_consignments(conn, store.id, request, await quotes.plan(prepared, _NoCarriers()))
         for consignment in await queries.consignments_by_checkout_ids(conn, store.id, [checkout_id]):
             cheapest = (await queries.quotes_by_consignment_ids(conn, store.id, [consignment.id]))[0]
             await consignments.update_consignment(
-                conn, store.id, inputs.UpdateConsignmentInput(checkout_id, consignment.id, shipping_option_id=cheapest.id)
+                conn,
+                store.id,
+                inputs.UpdateConsignmentInput(checkout_id, consignment.id, shipping_option_id=cheapest.id),
             )
         await checkout.set_billing_address(conn, store.id, inputs.SetBillingAddressInput(checkout_id, address))
         order_id, _ = await orders.complete_checkout(conn, store.id, inputs.CompleteCheckoutInput(checkout_id))
@@ -231,7 +266,9 @@ async def _fulfil(conn: AsyncConnection, store_id: int, order_id: int, fate: str
     if fate == "none":
         return
     address = (await queries.shipping_addresses_by_order_ids(conn, store_id, [order_id]))[0]
-    products = [p for p in await queries.order_products_by_order_ids(conn, store_id, [order_id]) if p.shipping_address_id]
+    products = [
+        p for p in await queries.order_products_by_order_ids(conn, store_id, [order_id]) if p.shipping_address_id
+    ]
     shipped = products if fate == "ship-all" else products[:1]
     await shipments.create_shipment(
         conn,
@@ -240,6 +277,8 @@ async def _fulfil(conn: AsyncConnection, store_id: int, order_id: int, fate: str
             order_id,
             address.id,
             tuple(inputs.ShipmentItemInput(p.id, p.quantity if fate == "ship-all" else 1) for p in shipped),
-            inputs.TrackingInput(tracking_number=f"1Z999AA1{order_id:08d}", shipping_provider="UPS", shipping_method="Ground"),
+            inputs.TrackingInput(
+                tracking_number=f"1Z999AA1{order_id:08d}", shipping_provider="UPS", shipping_method="Ground"
+            ),
         ),
     )

@@ -30,11 +30,18 @@ async def rates(request: Request) -> Response:
         {
             "code": code,
             "display_name": name,
-            "cost": {"currency": currency, "amount": float((base + per_kg * weight).quantize(Decimal("0.01"), ROUND_HALF_EVEN))},
+            "cost": {
+                "currency": currency,
+                "amount": float((base + per_kg * weight).quantize(Decimal("0.01"), ROUND_HALF_EVEN)),
+            },
             "transit_time": {"units": "BUSINESS_DAYS", "duration": days},
             "messages": [],
         }
         for code, name, base, per_kg, days in SERVICES
     ]
-    payload = {"quote_id": "demo", "messages": [], "carrier_quotes": [{"carrier_info": {"code": "demo", "display_name": "Demo Parcel"}, "quotes": quotes}]}
+    payload = {
+        "quote_id": "demo",
+        "messages": [],
+        "carrier_quotes": [{"carrier_info": {"code": "demo", "display_name": "Demo Parcel"}, "quotes": quotes}],
+    }
     return Response(orjson.dumps(payload), media_type="application/json")

@@ -16,14 +16,16 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
+from gateway.api.enums import ERROR_CODES, described_enum
 from gateway.domain.errors import DomainError, ErrorCode
 
 log = logging.getLogger("gateway.errors")
 
-ErrorCodeEnum = strawberry.enum(
+ErrorCodeEnum = described_enum(
     ErrorCode,
-    name="ErrorCode",
-    description="Why a mutation refused its input. Stable: clients may switch on these values.",
+    "ErrorCode",
+    "Why a mutation refused its input. Stable: clients may switch on these values.",
+    ERROR_CODES,
 )
 
 
@@ -39,7 +41,11 @@ class UserError:
 
 def user_errors(error: DomainError) -> list[UserError]:
     return [
-        UserError(code=problem.code, message=problem.message, field=list(problem.field) if problem.field is not None else None)
+        UserError(
+            code=problem.code,
+            message=problem.message,
+            field=list(problem.field) if problem.field is not None else None,
+        )
         for problem in error.problems
     ]
 

@@ -9,7 +9,7 @@ import strawberry
 from gateway.domain.money import round_money
 
 
-@strawberry.type(description="An amount of money. `value` is an exact decimal serialised as a string, e.g. \"12.50\".")
+@strawberry.type(description='An amount of money. `value` is an exact decimal serialised as a string, e.g. "12.50".')
 class Money:
     value: Decimal = strawberry.field(description="The amount, rounded half-even to the currency's minor unit.")
     currency_code: str = strawberry.field(description="ISO 4217 currency code, e.g. USD.")

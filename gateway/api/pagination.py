@@ -39,13 +39,15 @@ def decode_cursor(kind: str, cursor: str | None, parse: Callable[[str], K]) -> K
 
 def check_page_size(first: int) -> None:
     if not 0 <= first <= MAX_PAGE_SIZE:
-        raise GraphQLError(
-            f"`first` must be between 0 and {MAX_PAGE_SIZE}", extensions={"code": "BAD_USER_INPUT"}
-        )
+        raise GraphQLError(f"`first` must be between 0 and {MAX_PAGE_SIZE}", extensions={"code": "BAD_USER_INPUT"})
 
 
 def build_connection(
-    connection_type: type[C], edge_type: type, rows: list[object], first: int, cursor_for: Callable[[object], str]
+    connection_type: type[C],
+    edge_type: type,
+    rows: list[object],
+    first: int,
+    cursor_for: Callable[[object], str],
 ) -> C:
     """A connection from `first + 1` fetched rows: the extra row only tells that another page exists."""
     page = rows[:first]

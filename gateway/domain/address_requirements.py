@@ -1,7 +1,8 @@
 """Which address fields an order needs, by country. The one table the README documents.
 
 Every shipping or billing address needs first name, last name, street, city, country and email to
-complete a checkout. Some countries also need a postal code, some a state or province as well.
+complete a checkout. Shipping addresses in some countries also need a postal code, some a state or
+province as well.
 """
 
 from __future__ import annotations
@@ -16,9 +17,46 @@ POSTAL_CODE_AND_STATE = frozenset({"US", "CA", "AU", "IN", "BR", "MX", "CN"})
 #: Countries whose addresses need a postal code.
 POSTAL_CODE_ONLY = frozenset(
     {
-        "GB", "DE", "FR", "NL", "BE", "LU", "AT", "CH", "IT", "ES", "PT", "IE", "DK", "SE", "NO", "FI",
-        "IS", "PL", "CZ", "SK", "HU", "SI", "HR", "RO", "BG", "GR", "EE", "LV", "LT", "JP", "KR", "SG",
-        "NZ", "ZA", "IL", "TR", "RU", "UA", "AR", "CL",
+        "GB",
+        "DE",
+        "FR",
+        "NL",
+        "BE",
+        "LU",
+        "AT",
+        "CH",
+        "IT",
+        "ES",
+        "PT",
+        "IE",
+        "DK",
+        "SE",
+        "NO",
+        "FI",
+        "IS",
+        "PL",
+        "CZ",
+        "SK",
+        "HU",
+        "SI",
+        "HR",
+        "RO",
+        "BG",
+        "GR",
+        "EE",
+        "LV",
+        "LT",
+        "JP",
+        "KR",
+        "SG",
+        "NZ",
+        "ZA",
+        "IL",
+        "TR",
+        "RU",
+        "UA",
+        "AR",
+        "CL",
     }
 )
 
@@ -35,11 +73,16 @@ GRAPHQL_NAMES = {
 }
 
 
-def missing_fields(address: Mapping[str, Any] | None) -> list[str]:
-    """GraphQL names of the fields this address still needs before an order can be placed."""
+def missing_fields(address: Mapping[str, Any] | None, *, shipping: bool = True) -> list[str]:
+    """GraphQL names of the fields this address still needs before an order can be placed.
+
+    Billing addresses need the base fields; shipping addresses also the country's postal fields.
+    """
     if address is None:
         return [GRAPHQL_NAMES[name] for name in BASE_FIELDS]
     missing = [name for name in BASE_FIELDS if not address.get(name)]
+    if not shipping:
+        return [GRAPHQL_NAMES[name] for name in missing]
     country = (address.get("country_code") or "").upper()
     if country in POSTAL_CODE_AND_STATE or country in POSTAL_CODE_ONLY:
         if not address.get("postal_code"):

@@ -55,9 +55,7 @@ def validate_address(address: AddressInput, path: tuple[str, ...]) -> tuple[dict
             value = value.strip() or None
         where = (*path, _FIELD_NAMES[field.name])
         if value is not None and len(value) > MAX_STRING_LENGTH:
-            problems.append(
-                Problem(ErrorCode.TOO_LONG, f"must be at most {MAX_STRING_LENGTH} characters", where)
-            )
+            problems.append(Problem(ErrorCode.TOO_LONG, f"must be at most {MAX_STRING_LENGTH} characters", where))
         document[field.name] = value
 
     email = document["email"]

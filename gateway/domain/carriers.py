@@ -112,5 +112,12 @@ def parse_rate_response(body: Any, currency_code: str) -> list[CarrierQuote]:
                 raise CarrierUnavailable(f"malformed quote: {error!r}") from None
             if not code or not amount.is_finite() or amount < 0:
                 raise CarrierUnavailable("quote without code or with an invalid cost")
-            quotes.append(CarrierQuote(code=code[:50], display_name=name[:100], cost=amount, transit_time=_transit(quote.get("transit_time"))))
+            quotes.append(
+                CarrierQuote(
+                    code=code[:50],
+                    display_name=name[:100],
+                    cost=amount,
+                    transit_time=_transit(quote.get("transit_time")),
+                )
+            )
     return quotes

@@ -45,8 +45,7 @@ async def create_checkout(conn: AsyncConnection, store: Any, data: CreateCheckou
         raise_if_any(problems)
 
     products = {
-        row.sku: row
-        for row in await queries.products_by_skus(conn, store.id, {item.sku for item in data.line_items})
+        row.sku: row for row in await queries.products_by_skus(conn, store.id, {item.sku for item in data.line_items})
     }
     quantities: dict[str, int] = {}
     for index, item in enumerate(data.line_items):
@@ -132,7 +131,9 @@ async def lock_for_edit(conn: AsyncConnection, store_id: int, checkout_id: str, 
         raise NotFound.one(ErrorCode.NOT_FOUND, "checkout not found", ("checkoutId",))
     if row.completed_at is not None:
         raise InvalidInput.one(
-            ErrorCode.CHECKOUT_COMPLETED, "this checkout became an order and can no longer change", ("checkoutId",)
+            ErrorCode.CHECKOUT_COMPLETED,
+            "this checkout became an order and can no longer change",
+            ("checkoutId",),
         )
     if version is not None and version != row.version:
         raise Conflict.one(

@@ -64,7 +64,11 @@ class _Assignments:
                 continue
             if item.item_id in seen:
                 problems.append(
-                    Problem(ErrorCode.DUPLICATE_LINE_ITEM, "line item listed twice in one consignment", (*where, "itemId"))
+                    Problem(
+                        ErrorCode.DUPLICATE_LINE_ITEM,
+                        "line item listed twice in one consignment",
+                        (*where, "itemId"),
+                    )
                 )
                 continue
             seen.add(item.item_id)
@@ -78,7 +82,9 @@ class _Assignments:
                 )
                 continue
             if item.quantity < 1:
-                problems.append(Problem(ErrorCode.INVALID_QUANTITY, "quantity must be at least 1", (*where, "quantity")))
+                problems.append(
+                    Problem(ErrorCode.INVALID_QUANTITY, "quantity must be at least 1", (*where, "quantity"))
+                )
                 continue
             already = self.assigned.get(item.item_id, 0)
             if already + item.quantity > line.quantity:
@@ -99,7 +105,9 @@ def _item_list(items: Sequence[ItemQuantity]) -> ItemList:
     return [(item.item_id, item.quantity) for item in items]
 
 
-def _item_rows(store_id: int, checkout_id: str, consignment_id: str, items: Sequence[ItemQuantity]) -> list[dict[str, Any]]:
+def _item_rows(
+    store_id: int, checkout_id: str, consignment_id: str, items: Sequence[ItemQuantity]
+) -> list[dict[str, Any]]:
     return [
         {
             "consignment_id": consignment_id,
@@ -113,12 +121,16 @@ def _item_rows(store_id: int, checkout_id: str, consignment_id: str, items: Sequ
     ]
 
 
-async def _check_pickup(
-    conn: AsyncConnection, store_id: int, pickup_method_id: int, path: Path
-) -> list[Problem]:
+async def _check_pickup(conn: AsyncConnection, store_id: int, pickup_method_id: int, path: Path) -> list[Problem]:
     method = await queries.pickup_method_by_id(conn, store_id, pickup_method_id)
     if method is None or not method.enabled:
-        return [Problem(ErrorCode.PICKUP_METHOD_NOT_FOUND, "no such pickup method", (*path, "pickupOption", "pickupMethodId"))]
+        return [
+            Problem(
+                ErrorCode.PICKUP_METHOD_NOT_FOUND,
+                "no such pickup method",
+                (*path, "pickupOption", "pickupMethodId"),
+            )
+        ]
     return []
 
 
@@ -129,7 +141,11 @@ async def _check_destination(
     if consignment.pickup_method_id is not None:
         if consignment.address is not None:
             return None, [
-                Problem(ErrorCode.CONFLICTING_FIELDS, "give an address or a pickupOption, not both", (*path, "pickupOption"))
+                Problem(
+                    ErrorCode.CONFLICTING_FIELDS,
+                    "give an address or a pickupOption, not both",
+                    (*path, "pickupOption"),
+                )
             ]
         return None, await _check_pickup(conn, store_id, consignment.pickup_method_id, path)
     if consignment.address is None:
@@ -262,7 +278,9 @@ def _check_update_shape(data: UpdateConsignmentInput) -> None:
     changes_destination = data.address is not None or data.pickup_method_id is not None
     if not changes_destination and data.line_items is None and data.shipping_option_id is None:
         raise InvalidInput.one(
-            ErrorCode.NO_CHANGES, "give at least one of address, lineItems, shippingOptionId, pickupOption", None
+            ErrorCode.NO_CHANGES,
+            "give at least one of address, lineItems, shippingOptionId, pickupOption",
+            None,
         )
     if data.shipping_option_id is not None and (changes_destination or data.line_items is not None):
         raise InvalidInput.one(
@@ -379,6 +397,7 @@ async def _refresh_targets(
 
 
 # --- what to quote ahead of each write (read-only; runs before the transaction) -----------------------
+
 
 async def quote_destinations_for_add(conn: AsyncConnection, data: AddConsignmentsInput) -> list[Destination]:
     destinations: list[Destination] = []

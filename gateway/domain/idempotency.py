@@ -28,7 +28,9 @@ async def claim(conn: AsyncConnection, store_id: int, operation: str, key: str, 
     Runs inside the caller's transaction: if the caller fails, the claim is rolled back with it.
     """
     if not key or len(key) > MAX_STRING_LENGTH:
-        raise InvalidInput.one(ErrorCode.INVALID_INPUT, "idempotencyKey must be 1 to 255 characters", ("idempotencyKey",))
+        raise InvalidInput.one(
+            ErrorCode.INVALID_INPUT, "idempotencyKey must be 1 to 255 characters", ("idempotencyKey",)
+        )
     now = utcnow()
     await queries.purge_idempotency_keys(conn, now - RETENTION)
     existing = await queries.claim_idempotency_key(conn, store_id, operation, key, request_hash(document), now)

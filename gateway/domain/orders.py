@@ -51,14 +51,17 @@ def _completion_errors(
         if problem.code is ProblemCode.MISSING_BILLING_ADDRESS:
             errors.append(Problem(code, problem.message, ("billingAddress",)))
         elif problem.code is ProblemCode.INCOMPLETE_BILLING_ADDRESS:
-            errors += [Problem(code, f"billing address needs {name}", ("billingAddress", name)) for name in problem.fields]
+            errors += [
+                Problem(code, f"billing address needs {name}", ("billingAddress", name)) for name in problem.fields
+            ]
         elif problem.code is ProblemCode.UNASSIGNED_ITEMS:
             errors.append(Problem(code, problem.message, ("lineItems", line_index[problem.line_item_id or ""])))
         else:
             where = ("consignments", consignment_index[problem.consignment_id or ""])
             if problem.code is ProblemCode.INCOMPLETE_SHIPPING_ADDRESS:
                 errors += [
-                    Problem(code, f"shipping address needs {name}", (*where, "address", name)) for name in problem.fields
+                    Problem(code, f"shipping address needs {name}", (*where, "address", name))
+                    for name in problem.fields
                 ]
             elif problem.code is ProblemCode.NO_SHIPPING_ZONE:
                 errors.append(Problem(code, problem.message, (*where, "address")))
@@ -154,7 +157,9 @@ async def _place_order(conn: AsyncConnection, store_id: int, checkout: Row[Any])
             },
         )
         products += [_product(store_id, order_id, address_id, lines[p.line_item_id], p.quantity) for p in mine]
-    products += [_product(store_id, order_id, None, line, line.quantity) for line in line_items if not line.requires_shipping]
+    products += [
+        _product(store_id, order_id, None, line, line.quantity) for line in line_items if not line.requires_shipping
+    ]
     for position, product in enumerate(products):
         product["position"] = position
     await queries.insert_order_products(conn, products)
@@ -198,7 +203,9 @@ async def cancel_order(conn: AsyncConnection, store_id: int, order_id: int) -> i
         return order_id
     if order.items_shipped > 0:
         raise InvalidInput.one(
-            ErrorCode.ORDER_HAS_SHIPMENTS, "items of this order have shipped; it can no longer be cancelled", ("orderId",)
+            ErrorCode.ORDER_HAS_SHIPMENTS,
+            "items of this order have shipped; it can no longer be cancelled",
+            ("orderId",),
         )
     await queries.update_order(conn, order_id, {"status": OrderStatus.CANCELLED.value, "updated_at": utcnow()})
     return order_id

@@ -51,7 +51,7 @@ def checkout_problems(
     if checkout.billing_address is None:
         problems.append(CheckoutProblem(ProblemCode.MISSING_BILLING_ADDRESS, "add a billing address"))
     else:
-        missing = missing_fields(checkout.billing_address)
+        missing = missing_fields(checkout.billing_address, shipping=False)
         if missing:
             problems.append(
                 CheckoutProblem(

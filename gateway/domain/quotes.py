@@ -23,7 +23,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from gateway.domain.carriers import CarrierTransport, CarrierUnavailable, parse_rate_response, rate_request
 from gateway.domain.clock import utcnow
 from gateway.domain.money import ZERO
-from gateway.domain.shipping_rates import BaseRate, MethodType, Parcel, PricedOption, make_parcel, price, table_rates
+from gateway.domain.shipping_rates import (
+    BaseRate,
+    MethodType,
+    Parcel,
+    PricedOption,
+    make_parcel,
+    price,
+    table_rates,
+)
 from gateway.domain.zones import match_zone
 from gateway.storage import queries
 
@@ -96,8 +104,11 @@ async def _carrier_rates(
     carrier_id = settings.get("carrier_id", "")
     connection = setup.connections.get(carrier_id)
     if connection is None or not connection.enabled or not transport.is_registered(carrier_id):
-        return [], {"code": "CARRIER_NOT_CONNECTED", "carrier_id": carrier_id,
-                    "message": f"{method.name}: carrier {carrier_id} is not connected"}
+        return [], {
+            "code": "CARRIER_NOT_CONNECTED",
+            "carrier_id": carrier_id,
+            "message": f"{method.name}: carrier {carrier_id} is not connected",
+        }
     payload = rate_request(
         store_id=setup.store.id,
         origin=setup.store.origin_address,
@@ -110,8 +121,11 @@ async def _carrier_rates(
         body = await transport.request_rates(carrier_id, payload)
         quotes = parse_rate_response(body, setup.store.currency_code)
     except CarrierUnavailable as error:
-        return [], {"code": "CARRIER_UNAVAILABLE", "carrier_id": carrier_id,
-                    "message": f"{method.name}: no quotes from {transport.display_name(carrier_id)} ({error})"}
+        return [], {
+            "code": "CARRIER_UNAVAILABLE",
+            "carrier_id": carrier_id,
+            "message": f"{method.name}: no quotes from {transport.display_name(carrier_id)} ({error})",
+        }
     services = set(settings.get("services") or ())
     return [
         BaseRate(
@@ -186,7 +200,9 @@ async def plan(prepared: PreparedQuotes, transport: CarrierTransport) -> QuotePl
     if prepared.setup is None:
         return result
     setup = prepared.setup
-    for quote in await asyncio.gather(*(quote_parcel(setup, parcel, items, transport) for parcel, items in prepared.parcels)):
+    for quote in await asyncio.gather(
+        *(quote_parcel(setup, parcel, items, transport) for parcel, items in prepared.parcels)
+    ):
         result.results[quote.fingerprint] = quote
     return result
 
@@ -244,8 +260,12 @@ async def store_quotes(
 
 def selection_columns(quote: Mapping[str, Any] | None) -> dict[str, Any]:
     if quote is None:
-        return {"selected_shipping_option_id": None, "selected_option_key": None,
-                "shipping_cost": ZERO, "handling_cost": ZERO}
+        return {
+            "selected_shipping_option_id": None,
+            "selected_option_key": None,
+            "shipping_cost": ZERO,
+            "handling_cost": ZERO,
+        }
     return {
         "selected_shipping_option_id": quote["id"],
         "selected_option_key": quote["option_key"],

@@ -111,7 +111,9 @@ async def _set_shipped(conn: AsyncConnection, order: Row[Any], delta: int) -> No
         {
             "items_shipped": shipped,
             "status": status.value,
-            "date_shipped": (order.date_shipped if was_shipped else utcnow()) if status is OrderStatus.SHIPPED else None,
+            "date_shipped": (order.date_shipped if was_shipped else utcnow())
+            if status is OrderStatus.SHIPPED
+            else None,
             "updated_at": utcnow(),
         },
     )
@@ -148,7 +150,11 @@ async def create_shipment(conn: AsyncConnection, store_id: int, data: CreateShip
             continue
         if item.order_product_id in seen:
             problems.append(
-                Problem(ErrorCode.DUPLICATE_ORDER_PRODUCT, "product listed twice in one shipment", (*where, "orderProductId"))
+                Problem(
+                    ErrorCode.DUPLICATE_ORDER_PRODUCT,
+                    "product listed twice in one shipment",
+                    (*where, "orderProductId"),
+                )
             )
             continue
         seen.add(item.order_product_id)

@@ -117,6 +117,7 @@ async def _bump(conn: AsyncConnection, store_id: int) -> None:
 
 # --- zones -------------------------------------------------------------------------------------------
 
+
 async def create_zone(conn: AsyncConnection, store_id: int, data: ZoneInput) -> int:
     if data.type is None:
         raise InvalidInput.one(ErrorCode.REQUIRED, "type is required", ("type",))
@@ -127,14 +128,20 @@ async def create_zone(conn: AsyncConnection, store_id: int, data: ZoneInput) -> 
     return zone_id
 
 
-def _zone_values(data: ZoneInput, zone_type: ZoneType, *, required: bool, locations: Sequence[Any] = ()) -> dict[str, Any]:
+def _zone_values(
+    data: ZoneInput, zone_type: ZoneType, *, required: bool, locations: Sequence[Any] = ()
+) -> dict[str, Any]:
     problems: list[Problem] = []
     values: dict[str, Any] = {"type": zone_type.value}
     name = _name(data.name, ("name",), problems, required)
     if name is not None:
         values["name"] = name
-    given = data.locations if data.locations is not None else tuple(
-        LocationInput(loc.get("country_code") or "", loc.get("state_code"), loc.get("zip")) for loc in locations
+    given = (
+        data.locations
+        if data.locations is not None
+        else tuple(
+            LocationInput(loc.get("country_code") or "", loc.get("state_code"), loc.get("zip")) for loc in locations
+        )
     )
     if data.locations is not None or required or data.type is not None:
         normalised, location_problems = validate_locations(
@@ -179,6 +186,7 @@ async def delete_zone(conn: AsyncConnection, store_id: int, zone_id: int) -> int
 
 # --- methods -----------------------------------------------------------------------------------------
 
+
 def _method_values(
     data: MethodInput, *, is_connected: Callable[[str], bool], existing: Any | None = None
 ) -> dict[str, Any]:
@@ -200,12 +208,18 @@ def _method_values(
 
     settings: dict[str, Any] = {}
     rate = data.rate if data.rate is not None else (Decimal(current["rate"]) if "rate" in current else None)
-    ranges = data.ranges if data.ranges is not None else tuple(
-        RateRangeInput(Decimal(r["lower_limit"]), Decimal(r["upper_limit"]), Decimal(r["cost"]))
-        for r in current.get("ranges", ())
+    ranges = (
+        data.ranges
+        if data.ranges is not None
+        else tuple(
+            RateRangeInput(Decimal(r["lower_limit"]), Decimal(r["upper_limit"]), Decimal(r["cost"]))
+            for r in current.get("ranges", ())
+        )
     )
-    default_cost = data.default_cost if data.default_cost is not None else (
-        Decimal(current["default_cost"]) if current.get("default_cost") is not None else None
+    default_cost = (
+        data.default_cost
+        if data.default_cost is not None
+        else (Decimal(current["default_cost"]) if current.get("default_cost") is not None else None)
     )
     default_type = data.default_cost_type or (
         DefaultCostType(current["default_cost_type"]) if current.get("default_cost_type") else None
@@ -214,7 +228,9 @@ def _method_values(
     services = data.services if data.services is not None else tuple(current.get("services", ()))
 
     def reject(name: str, path: str) -> None:
-        problems.append(Problem(ErrorCode.INVALID_INPUT, f"{name} does not apply to {method_type.value} methods", (path,)))
+        problems.append(
+            Problem(ErrorCode.INVALID_INPUT, f"{name} does not apply to {method_type.value} methods", (path,))
+        )
 
     if method_type in (MethodType.PER_ORDER, MethodType.PER_ITEM):
         if rate is None:
@@ -233,7 +249,9 @@ def _method_values(
             _amount(bracket.upper_limit, (*where, "upperLimit"), problems)
             _amount(bracket.cost, (*where, "cost"), problems)
             if bracket.lower_limit > bracket.upper_limit:
-                problems.append(Problem(ErrorCode.INVALID_RANGE, "lowerLimit is above upperLimit", (*where, "lowerLimit")))
+                problems.append(
+                    Problem(ErrorCode.INVALID_RANGE, "lowerLimit is above upperLimit", (*where, "lowerLimit"))
+                )
         limit = MAX_PERCENTAGE if default_type is DefaultCostType.PERCENTAGE_OF_TOTAL else MAX_AMOUNT
         _amount(default_cost, ("defaultCost",), problems, limit=limit)
         settings["ranges"] = [
@@ -269,13 +287,19 @@ def _method_values(
     return values
 
 
-async def _connected(conn: AsyncConnection, store_id: int, is_registered: Callable[[str], bool]) -> Callable[[str], bool]:
+async def _connected(
+    conn: AsyncConnection, store_id: int, is_registered: Callable[[str], bool]
+) -> Callable[[str], bool]:
     connections = {row.carrier_id for row in await queries.carrier_connections_for_store(conn, store_id)}
     return lambda carrier_id: carrier_id in connections and is_registered(carrier_id)
 
 
 async def create_method(
-    conn: AsyncConnection, store_id: int, zone_id: int, data: MethodInput, is_registered: Callable[[str], bool]
+    conn: AsyncConnection,
+    store_id: int,
+    zone_id: int,
+    data: MethodInput,
+    is_registered: Callable[[str], bool],
 ) -> int:
     if await queries.zone_by_id(conn, store_id, zone_id) is None:
         raise NotFound.one(ErrorCode.NOT_FOUND, "shipping zone not found", ("zoneId",))
@@ -289,7 +313,11 @@ async def create_method(
 
 
 async def update_method(
-    conn: AsyncConnection, store_id: int, method_id: int, data: MethodInput, is_registered: Callable[[str], bool]
+    conn: AsyncConnection,
+    store_id: int,
+    method_id: int,
+    data: MethodInput,
+    is_registered: Callable[[str], bool],
 ) -> int:
     method = await queries.method_by_id(conn, store_id, method_id)
     if method is None:
@@ -310,6 +338,7 @@ async def delete_method(conn: AsyncConnection, store_id: int, method_id: int) ->
 
 # --- pickup methods ----------------------------------------------------------------------------------
 
+
 def _pickup_values(data: PickupMethodInput, *, required: bool) -> dict[str, Any]:
     problems: list[Problem] = []
     values: dict[str, Any] = {}
@@ -317,15 +346,23 @@ def _pickup_values(data: PickupMethodInput, *, required: bool) -> dict[str, Any]
     if name is not None:
         values["location_name"] = name
     if data.address is not None:
-        address = {key: (value.strip() or None) if isinstance(value, str) else value for key, value in data.address.items()}
+        address = {
+            key: (value.strip() or None) if isinstance(value, str) else value for key, value in data.address.items()
+        }
         country = (address.get("country_code") or "").upper()
         if not is_country_code(country):
             problems.append(
-                Problem(ErrorCode.INVALID_COUNTRY_CODE, "not an ISO 3166-1 alpha-2 code", ("address", "countryCode"))
+                Problem(
+                    ErrorCode.INVALID_COUNTRY_CODE,
+                    "not an ISO 3166-1 alpha-2 code",
+                    ("address", "countryCode"),
+                )
             )
         for key, value in address.items():
             if isinstance(value, str) and len(value) > MAX_STRING_LENGTH:
-                problems.append(Problem(ErrorCode.TOO_LONG, f"at most {MAX_STRING_LENGTH} characters", ("address", key)))
+                problems.append(
+                    Problem(ErrorCode.TOO_LONG, f"at most {MAX_STRING_LENGTH} characters", ("address", key))
+                )
         values["address"] = {**address, "country_code": country, "custom_fields": []}
     elif required:
         problems.append(Problem(ErrorCode.REQUIRED, "address is required", ("address",)))
@@ -368,6 +405,7 @@ async def delete_pickup_method(conn: AsyncConnection, store_id: int, method_id: 
 
 # --- carrier connections -----------------------------------------------------------------------------
 
+
 async def connect_carrier(
     conn: AsyncConnection,
     store_id: int,
@@ -379,14 +417,21 @@ async def connect_carrier(
     if not is_registered(carrier_id):
         raise InvalidInput.one(ErrorCode.UNKNOWN_CARRIER, f"no carrier {carrier_id!r} is registered", ("carrierId",))
     problems = [
-        Problem(ErrorCode.TOO_LONG, "credential keys and values are at most 255 characters", ("credentials", str(i)))
+        Problem(
+            ErrorCode.TOO_LONG,
+            "credential keys and values are at most 255 characters",
+            ("credentials", str(i)),
+        )
         for i, (key, value) in enumerate(credentials.items())
         if len(key) > MAX_STRING_LENGTH or len(value) > MAX_STRING_LENGTH
     ]
     raise_if_any(problems)
     now = utcnow()
     await queries.upsert_carrier_connection(
-        conn, store_id, carrier_id, {"credentials": credentials, "enabled": True, "created_at": now, "updated_at": now}
+        conn,
+        store_id,
+        carrier_id,
+        {"credentials": credentials, "enabled": True, "created_at": now, "updated_at": now},
     )
     await _bump(conn, store_id)
     return carrier_id
@@ -397,4 +442,3 @@ async def disconnect_carrier(conn: AsyncConnection, store_id: int, carrier_id: s
         raise NotFound.one(ErrorCode.NOT_FOUND, f"carrier {carrier_id!r} is not connected", ("carrierId",))
     await _bump(conn, store_id)
     return carrier_id
-

@@ -19,5 +19,6 @@ async def create_store(conn: AsyncConnection, slug: str, name: str | None = None
     if await queries.store_by_slug(conn, slug) is not None:
         raise InvalidInput.one(ErrorCode.INVALID_INPUT, f"store {slug!r} already exists", ("slug",))
     return await queries.insert_store(
-        conn, {"slug": slug, "name": name or slug, "currency_code": currency_code.upper(), "created_at": utcnow()}
+        conn,
+        {"slug": slug, "name": name or slug, "currency_code": currency_code.upper(), "created_at": utcnow()},
     )

@@ -105,12 +105,18 @@ def validate_locations(
             problems.append(Problem(ErrorCode.REQUIRED, "countryCode is required", (*where, "countryCode")))
         elif not is_country_code(country):
             problems.append(
-                Problem(ErrorCode.INVALID_COUNTRY_CODE, f"{country!r} is not an ISO 3166-1 alpha-2 code", (*where, "countryCode"))
+                Problem(
+                    ErrorCode.INVALID_COUNTRY_CODE,
+                    f"{country!r} is not an ISO 3166-1 alpha-2 code",
+                    (*where, "countryCode"),
+                )
             )
         if zone_type is ZoneType.STATE and not state:
             problems.append(Problem(ErrorCode.REQUIRED, "a STATE zone location needs stateCode", (*where, "stateCode")))
         if zone_type is not ZoneType.STATE and state:
-            problems.append(Problem(ErrorCode.INVALID_INPUT, "stateCode only belongs in STATE zones", (*where, "stateCode")))
+            problems.append(
+                Problem(ErrorCode.INVALID_INPUT, "stateCode only belongs in STATE zones", (*where, "stateCode"))
+            )
         if zone_type is ZoneType.ZIP and not zip_pattern:
             problems.append(Problem(ErrorCode.REQUIRED, "a ZIP zone location needs zip", (*where, "zip")))
         if zone_type is not ZoneType.ZIP and zip_pattern:

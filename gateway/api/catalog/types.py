@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+
 import strawberry
 
 from gateway.api.money import Money, money

@@ -96,7 +96,8 @@ class UpdateConsignmentInput:
         default=None, description="New address. Clears the selected option if it is no longer offered."
     )
     line_items: list[ConsignmentLineItemInput] | None = strawberry.field(
-        default=None, description="Replaces the consignment's items. Clears the selected option if no longer offered."
+        default=None,
+        description="Replaces the consignment's items. Clears the selected option if no longer offered.",
     )
     shipping_option_id: strawberry.ID | None = strawberry.field(
         default=None, description="Select one of `availableShippingOptions`; send it alone."

@@ -4,7 +4,7 @@ payload out."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -19,6 +19,7 @@ from gateway.api.checkout.inputs import (
 )
 from gateway.api.checkout.types import Checkout
 from gateway.api.errors import UserError
+from gateway.api.inputs import INPUT
 from gateway.api.permissions import access
 from gateway.api.transactions import in_transaction, read
 from gateway.domain import checkout as checkouts
@@ -75,7 +76,11 @@ class CheckoutMutation:
         "INVALID_QUANTITY, INVALID_EMAIL; on error no checkout is created.",
         metadata=_WRITE,
     )
-    async def create_checkout(self, info: strawberry.Info, input: CreateCheckoutInput) -> CheckoutPayload:
+    async def create_checkout(
+        self,
+        info: strawberry.Info,
+        input: Annotated[CreateCheckoutInput, strawberry.argument(description=INPUT)],
+    ) -> CheckoutPayload:
         data = input.to_domain()
         store_id = info.context.store_id
 
@@ -90,7 +95,9 @@ class CheckoutMutation:
         metadata=_WRITE,
     )
     async def set_checkout_billing_address(
-        self, info: strawberry.Info, input: SetCheckoutBillingAddressInput
+        self,
+        info: strawberry.Info,
+        input: Annotated[SetCheckoutBillingAddressInput, strawberry.argument(description=INPUT)],
     ) -> CheckoutPayload:
         data = input.to_domain()
         store_id = info.context.store_id
@@ -98,11 +105,14 @@ class CheckoutMutation:
 
     @strawberry.mutation(
         description="Add one or more consignments atomically: if any is invalid none is added. Each "
-        "shipping consignment is quoted straight away. Errors carry the offending input's path: "
-        + _ITEM_ERRORS + ".",
+        "shipping consignment is quoted straight away. Errors carry the offending input's path: " + _ITEM_ERRORS + ".",
         metadata=_WRITE,
     )
-    async def add_consignments(self, info: strawberry.Info, input: AddConsignmentsInput) -> CheckoutPayload:
+    async def add_consignments(
+        self,
+        info: strawberry.Info,
+        input: Annotated[AddConsignmentsInput, strawberry.argument(description=INPUT)],
+    ) -> CheckoutPayload:
         data = input.to_domain()
         store_id = info.context.store_id
         plan = await _plan(info, data.checkout_id, lambda conn: consignments.quote_destinations_for_add(conn, data))
@@ -118,11 +128,17 @@ class CheckoutMutation:
         "`addConsignments`.",
         metadata=_WRITE,
     )
-    async def update_consignment(self, info: strawberry.Info, input: UpdateConsignmentInput) -> CheckoutPayload:
+    async def update_consignment(
+        self,
+        info: strawberry.Info,
+        input: Annotated[UpdateConsignmentInput, strawberry.argument(description=INPUT)],
+    ) -> CheckoutPayload:
         data = input.to_domain()
         store_id = info.context.store_id
         plan = await _plan(
-            info, data.checkout_id, lambda conn: consignments.quote_destinations_for_update(conn, store_id, data)
+            info,
+            data.checkout_id,
+            lambda conn: consignments.quote_destinations_for_update(conn, store_id, data),
         )
         return await _write(
             info, data.checkout_id, lambda conn: consignments.update_consignment(conn, store_id, data, plan)
@@ -132,12 +148,14 @@ class CheckoutMutation:
         description="Delete a consignment, freeing its items. Deleting the last one leaves none. Errors: NOT_FOUND.",
         metadata=_WRITE,
     )
-    async def delete_consignment(self, info: strawberry.Info, input: DeleteConsignmentInput) -> CheckoutPayload:
+    async def delete_consignment(
+        self,
+        info: strawberry.Info,
+        input: Annotated[DeleteConsignmentInput, strawberry.argument(description=INPUT)],
+    ) -> CheckoutPayload:
         data = input.to_domain()
         store_id = info.context.store_id
-        return await _write(
-            info, data.checkout_id, lambda conn: consignments.delete_consignment(conn, store_id, data)
-        )
+        return await _write(info, data.checkout_id, lambda conn: consignments.delete_consignment(conn, store_id, data))
 
     @strawberry.mutation(
         description="Re-quote one consignment (or, without `consignmentId`, every shipping consignment) "
@@ -146,13 +164,19 @@ class CheckoutMutation:
         metadata=_WRITE,
     )
     async def refresh_shipping_options(
-        self, info: strawberry.Info, input: RefreshShippingOptionsInput
+        self,
+        info: strawberry.Info,
+        input: Annotated[RefreshShippingOptionsInput, strawberry.argument(description=INPUT)],
     ) -> CheckoutPayload:
         data = input.to_domain()
         store_id = info.context.store_id
         plan = await _plan(
-            info, data.checkout_id, lambda conn: consignments.quote_destinations_for_refresh(conn, store_id, data)
+            info,
+            data.checkout_id,
+            lambda conn: consignments.quote_destinations_for_refresh(conn, store_id, data),
         )
         return await _write(
-            info, data.checkout_id, lambda conn: consignments.refresh_shipping_options(conn, store_id, data, plan)
+            info,
+            data.checkout_id,
+            lambda conn: consignments.refresh_shipping_options(conn, store_id, data, plan),
         )

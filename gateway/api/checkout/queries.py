@@ -39,7 +39,9 @@ class CheckoutQuery:
         metadata=access("checkouts:read", storefront=True),
     )
     async def checkout(
-        self, info: strawberry.Info, id: Annotated[strawberry.ID, strawberry.argument(description="Checkout id.")]
+        self,
+        info: strawberry.Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Checkout id.")],
     ) -> Checkout | None:
         return await info.context.loaders.checkout_by_id.load(str(id))
 
@@ -58,6 +60,4 @@ class CheckoutQuery:
         before = decode_cursor("checkout", after, _parse_checkout_key)
         async with read_connection(info.context.engine) as conn:
             rows = list(await queries.checkouts_page(conn, info.context.store_id, before, first + 1))
-        return build_connection(
-            CheckoutConnection, CheckoutEdge, rows, first, lambda row: time_cursor("checkout", row)
-        )
+        return build_connection(CheckoutConnection, CheckoutEdge, rows, first, lambda row: time_cursor("checkout", row))

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 
 from gateway.api.address import Address
+from gateway.api.enums import PROBLEM_CODES, described_enum
 from gateway.api.money import Money, money
 from gateway.domain.problems import CheckoutProblem as DomainCheckoutProblem
 from gateway.domain.problems import ProblemCode, checkout_problems
@@ -27,7 +28,7 @@ class ShippingOption:
         description="Pass to `updateConsignment(shippingOptionId:)` to select it. Stable for the same method "
         "and inputs; changes when the address, items or shipping configuration change."
     )
-    description: str = strawberry.field(description="What the shopper sees, e.g. \"Flat Rate\".")
+    description: str = strawberry.field(description='What the shopper sees, e.g. "Flat Rate".')
     type: str = strawberry.field(
         description="Kind of option: shipping_flatrate, shipping_peritem, shipping_byweight, "
         "shipping_bytotal, freeshipping, or shipping_<carrierId> for carrier quotes."
@@ -58,9 +59,7 @@ class LineItem:
     sku: str = strawberry.field(description="Product SKU.")
     name: str = strawberry.field(description="Product name when the checkout was created.")
     quantity: int = strawberry.field(description="Units in the checkout.")
-    requires_shipping: bool = strawberry.field(
-        description="False for digital goods, which never go in a consignment."
-    )
+    requires_shipping: bool = strawberry.field(description="False for digital goods, which never go in a consignment.")
 
     @strawberry.field(description="Unit price from the catalog.")
     def list_price(self) -> Money:
@@ -131,7 +130,9 @@ class Consignment:
             return None
         return PickupOption(pickup_method_id=self.pickup_method_id)  # type: ignore[attr-defined]
 
-    @strawberry.field(description="Cost of the selected option (handling included unless shown separately); zero when none.")
+    @strawberry.field(
+        description="Cost of the selected option (handling included unless shown separately); zero when none."
+    )
     def shipping_cost(self) -> Money:
         return money(self.shipping_cost, self.currency_code)  # type: ignore[attr-defined]
 
@@ -140,8 +141,8 @@ class Consignment:
         return money(self.handling_cost, self.currency_code)  # type: ignore[attr-defined]
 
 
-ProblemCodeEnum = strawberry.enum(
-    ProblemCode, name="CheckoutProblemCode", description="What blocks completing a checkout."
+ProblemCodeEnum = described_enum(
+    ProblemCode, "CheckoutProblemCode", "What blocks completing a checkout.", PROBLEM_CODES
 )
 
 
@@ -166,8 +167,12 @@ class CheckoutProblem:
 
 @strawberry.enum(description="Why some shipping options may be missing.")
 class CheckoutWarningCode(Enum):
-    CARRIER_UNAVAILABLE = strawberry.enum_value("CARRIER_UNAVAILABLE", description="The carrier timed out, failed or answered garbage.")
-    CARRIER_NOT_CONNECTED = strawberry.enum_value("CARRIER_NOT_CONNECTED", description="A carrier method's carrier is not connected.")
+    CARRIER_UNAVAILABLE = strawberry.enum_value(
+        "CARRIER_UNAVAILABLE", description="The carrier timed out, failed or answered garbage."
+    )
+    CARRIER_NOT_CONNECTED = strawberry.enum_value(
+        "CARRIER_NOT_CONNECTED", description="A carrier method's carrier is not connected."
+    )
 
 
 @strawberry.type(description="A non-fatal notice about a consignment's shipping options.")
@@ -217,9 +222,10 @@ class Checkout:
         loaders = info.context.loaders
         line_items = await loaders.line_items_by_checkout_id.load(self.id)
         consignments = await loaders.consignments_by_checkout_id.load(self.id)
-        counts = await loaders.assigned_quantity_by_line_item_id.load_many([line.id for line in line_items])
+        physical = [line.id for line in line_items if line.requires_shipping]
+        counts = await loaders.assigned_quantity_by_line_item_id.load_many(physical)
         version = await loaders.shipping_config_version_by_store_id.load(self.store_id)  # type: ignore[attr-defined]
-        assigned = {line.id: count for line, count in zip(line_items, counts, strict=True)}
+        assigned = dict(zip(physical, counts, strict=True))
         return [
             CheckoutProblem.from_domain(problem)
             for problem in checkout_problems(self, line_items, assigned, consignments, version)

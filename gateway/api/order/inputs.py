@@ -54,9 +54,10 @@ class CreateShipmentInput:
     shipping_provider: ShippingProviderEnum | None = strawberry.field(default=None, description="Who carries it.")  # type: ignore[valid-type]
     tracking_carrier: str | None = strawberry.field(default=None, description="Carrier slug for tracking services.")
     tracking_link: str | None = strawberry.field(
-        default=None, description="An http(s) URL of at most 500 characters; generated for known providers if left out."
+        default=None,
+        description="An http(s) URL of at most 500 characters; generated for known providers if left out.",
     )
-    shipping_method: str | None = strawberry.field(default=None, description="Free text, e.g. \"Ground\".")
+    shipping_method: str | None = strawberry.field(default=None, description='Free text, e.g. "Ground".')
     comments: str | None = strawberry.field(default=None, description="Notes.")
     idempotency_key: str | None = strawberry.field(
         default=None,
@@ -88,7 +89,8 @@ class UpdateShipmentInput:
     shipping_provider: ShippingProviderEnum | None = strawberry.field(default=None, description="Who carries it.")  # type: ignore[valid-type]
     tracking_carrier: str | None = strawberry.field(default=None, description="Carrier slug.")
     tracking_link: str | None = strawberry.field(
-        default=None, description="An http(s) URL; an empty string removes it (then it is generated if possible)."
+        default=None,
+        description="An http(s) URL; an empty string removes it (then it is generated if possible).",
     )
     shipping_method: str | None = strawberry.field(default=None, description="Free text.")
     comments: str | None = strawberry.field(default=None, description="Notes.")

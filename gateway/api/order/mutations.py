@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from gateway.api.checkout.types import Checkout
 from gateway.api.errors import UserError
+from gateway.api.inputs import INPUT
 from gateway.api.order.inputs import (
     CancelOrderInput,
     CompleteCheckoutInput,
@@ -52,7 +55,11 @@ class OrderMutation:
         "(CHECKOUT_COMPLETED). Errors also: NOT_FOUND, IDEMPOTENCY_KEY_REUSED.",
         metadata=access("checkouts:write", storefront=True),
     )
-    async def complete_checkout(self, info: strawberry.Info, input: CompleteCheckoutInput) -> CompleteCheckoutPayload:
+    async def complete_checkout(
+        self,
+        info: strawberry.Info,
+        input: Annotated[CompleteCheckoutInput, strawberry.argument(description=INPUT)],
+    ) -> CompleteCheckoutPayload:
         data, store_id = input.to_domain(), info.context.store_id
         result, errors = await in_transaction(info, lambda conn: orders.complete_checkout(conn, store_id, data))
         loaders = info.context.loaders
@@ -66,7 +73,11 @@ class OrderMutation:
         "OVER_SHIPPED, TOO_LONG, INVALID_URL, IDEMPOTENCY_KEY_REUSED.",
         metadata=access("orders:write"),
     )
-    async def create_shipment(self, info: strawberry.Info, input: CreateShipmentInput) -> ShipmentPayload:
+    async def create_shipment(
+        self,
+        info: strawberry.Info,
+        input: Annotated[CreateShipmentInput, strawberry.argument(description=INPUT)],
+    ) -> ShipmentPayload:
         data, store_id = input.to_domain(), info.context.store_id
         shipment_id, errors = await in_transaction(info, lambda conn: shipments.create_shipment(conn, store_id, data))
         return await _shipment_payload(info, shipment_id, data.order_id, errors)
@@ -75,7 +86,11 @@ class OrderMutation:
         description="Change tracking fields or comments. Errors: NOT_FOUND, TOO_LONG, INVALID_URL.",
         metadata=access("orders:write"),
     )
-    async def update_shipment(self, info: strawberry.Info, input: UpdateShipmentInput) -> ShipmentPayload:
+    async def update_shipment(
+        self,
+        info: strawberry.Info,
+        input: Annotated[UpdateShipmentInput, strawberry.argument(description=INPUT)],
+    ) -> ShipmentPayload:
         data, store_id, shipment_id = input.to_domain(), info.context.store_id, int_id(input.shipment_id)
         written, errors = await in_transaction(
             info, lambda conn: shipments.update_shipment(conn, store_id, shipment_id, data)
@@ -87,9 +102,15 @@ class OrderMutation:
         "Errors: NOT_FOUND.",
         metadata=access("orders:write"),
     )
-    async def delete_shipment(self, info: strawberry.Info, input: DeleteShipmentInput) -> ShipmentPayload:
+    async def delete_shipment(
+        self,
+        info: strawberry.Info,
+        input: Annotated[DeleteShipmentInput, strawberry.argument(description=INPUT)],
+    ) -> ShipmentPayload:
         store_id, shipment_id = info.context.store_id, int_id(input.shipment_id)
-        order_id, errors = await in_transaction(info, lambda conn: shipments.delete_shipment(conn, store_id, shipment_id))
+        order_id, errors = await in_transaction(
+            info, lambda conn: shipments.delete_shipment(conn, store_id, shipment_id)
+        )
         order = await info.context.loaders.order_by_id.load(order_id) if order_id is not None else None
         return ShipmentPayload(shipment=None, order=order, errors=errors)
 
@@ -98,7 +119,11 @@ class OrderMutation:
         "NOT_FOUND, ORDER_HAS_SHIPMENTS.",
         metadata=access("orders:write"),
     )
-    async def cancel_order(self, info: strawberry.Info, input: CancelOrderInput) -> OrderPayload:
+    async def cancel_order(
+        self,
+        info: strawberry.Info,
+        input: Annotated[CancelOrderInput, strawberry.argument(description=INPUT)],
+    ) -> OrderPayload:
         store_id, order_id = info.context.store_id, int_id(input.order_id)
         written, errors = await in_transaction(info, lambda conn: orders.cancel_order(conn, store_id, order_id))
         order = await info.context.loaders.order_by_id.load(written if written is not None else order_id)

@@ -35,13 +35,21 @@ def _parse_order_key(key: str) -> tuple[datetime, int]:
 
 @strawberry.type
 class OrderQuery:
-    @strawberry.field(description="An order of the caller's store by id; null when there is none.", metadata=access("orders:read"))
+    @strawberry.field(
+        description="An order of the caller's store by id; null when there is none.",
+        metadata=access("orders:read"),
+    )
     async def order(
-        self, info: strawberry.Info, id: Annotated[strawberry.ID, strawberry.argument(description="Order id.")]
+        self,
+        info: strawberry.Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Order id.")],
     ) -> Order | None:
         return await info.context.loaders.order_by_id.load(int_id(id))
 
-    @strawberry.field(description="The store's orders, newest first. `first` is at most 100.", metadata=access("orders:read"))
+    @strawberry.field(
+        description="The store's orders, newest first. `first` is at most 100.",
+        metadata=access("orders:read"),
+    )
     async def orders(
         self,
         info: strawberry.Info,

@@ -7,20 +7,36 @@ from datetime import datetime
 import strawberry
 
 from gateway.api.address import Address
+from gateway.api.enums import described_enum
 from gateway.api.money import Money, money
 from gateway.domain.orders import OrderStatus
 from gateway.domain.shipments import ShippingProvider
 
-OrderStatusEnum = strawberry.enum(
+OrderStatusEnum = described_enum(
     OrderStatus,
-    name="OrderStatus",
-    description="AWAITING_FULFILLMENT when placed; PARTIALLY_SHIPPED / SHIPPED follow the shipments; "
-    "CANCELLED by `cancelOrder` (only while nothing has shipped).",
+    "OrderStatus",
+    "Where an order is in fulfilment; shipments move it along.",
+    {
+        "AWAITING_FULFILLMENT": "Placed; nothing shipped.",
+        "PARTIALLY_SHIPPED": "Some physical units shipped.",
+        "SHIPPED": "Every physical unit shipped (`dateShipped` is set).",
+        "CANCELLED": "Cancelled with `cancelOrder` before anything shipped.",
+    },
 )
-ShippingProviderEnum = strawberry.enum(
+ShippingProviderEnum = described_enum(
     ShippingProvider,
-    name="ShippingProvider",
-    description="Who carries a shipment. Known providers get a generated tracking link; CUSTOM does not.",
+    "ShippingProvider",
+    "Who carries a shipment. Known providers get a generated tracking link; CUSTOM does not.",
+    {
+        "UPS": "UPS.",
+        "FEDEX": "FedEx.",
+        "USPS": "United States Postal Service.",
+        "CANADA_POST": "Canada Post.",
+        "AUSTRALIA_POST": "Australia Post.",
+        "ROYAL_MAIL": "Royal Mail.",
+        "DHL": "DHL Express.",
+        "CUSTOM": "Any other carrier; give `trackingLink` yourself.",
+    },
 )
 
 
@@ -62,7 +78,7 @@ class Shipment:
     tracking_link: str | None = strawberry.field(
         description="Tracking page: the one given, else generated from provider and tracking number."
     )
-    shipping_method: str | None = strawberry.field(description="Free text, e.g. \"Ground\".")
+    shipping_method: str | None = strawberry.field(description='Free text, e.g. "Ground".')
     comments: str | None = strawberry.field(description="Notes about the shipment.")
     created_at: datetime = strawberry.field(description="When it was recorded (UTC).")
 

@@ -39,7 +39,8 @@ class ZoneHandlingFeeInput:
     type: HandlingFeeTypeEnum = strawberry.field(description="FIXED or PERCENTAGE.")  # type: ignore[valid-type]
     value: Decimal = strawberry.field(description="Amount, or percentage (5 = 5%). At least 0.")
     display_separately: bool = strawberry.field(
-        default=False, description="Show handling as the consignment's `handlingCost` instead of folding it in."
+        default=False,
+        description="Show handling as the consignment's `handlingCost` instead of folding it in.",
     )
 
 
@@ -63,7 +64,9 @@ class CreateShippingZoneInput:
         default_factory=list, description="Required for every type but GLOBAL, which takes none."
     )
     enabled: bool = strawberry.field(default=True, description="Disabled zones never match.")
-    free_shipping: FreeShippingInput | None = strawberry.field(default=None, description="Free shipping over a subtotal.")
+    free_shipping: FreeShippingInput | None = strawberry.field(
+        default=None, description="Free shipping over a subtotal."
+    )
     handling_fee: ZoneHandlingFeeInput | None = strawberry.field(default=None, description="Zone handling fee.")
 
     def to_domain(self) -> config.ZoneInput:
@@ -228,7 +231,10 @@ class UpdatePickupMethodInput:
 
     def to_domain(self) -> config.PickupMethodInput:
         return config.PickupMethodInput(
-            self.location_name, self.address.to_document() if self.address else None, self.instructions, self.enabled
+            self.location_name,
+            self.address.to_document() if self.address else None,
+            self.instructions,
+            self.enabled,
         )
 
 

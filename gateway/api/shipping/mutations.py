@@ -3,9 +3,12 @@ version, so checkout quotes priced before it show as stale until refreshed."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from gateway.api.errors import UserError
+from gateway.api.inputs import INPUT
 from gateway.api.permissions import access
 from gateway.api.shipping.inputs import (
     ConnectCarrierInput,
@@ -55,7 +58,9 @@ class PickupMethodPayload:
 
 @strawberry.type(description="Result of connecting or disconnecting a carrier.")
 class CarrierConnectionPayload:
-    carrier_connection: CarrierConnection | None = strawberry.field(description="The connection state after the change.")
+    carrier_connection: CarrierConnection | None = strawberry.field(
+        description="The connection state after the change."
+    )
     errors: list[UserError] = strawberry.field(description="Why the change was refused; empty on success.")
 
 
@@ -94,19 +99,31 @@ class ShippingMutation:
         "INVALID_COUNTRY_CODE, INVALID_AMOUNT, TOO_MANY.",
         metadata=_WRITE,
     )
-    async def create_shipping_zone(self, info: strawberry.Info, input: CreateShippingZoneInput) -> ShippingZonePayload:
+    async def create_shipping_zone(
+        self,
+        info: strawberry.Info,
+        input: Annotated[CreateShippingZoneInput, strawberry.argument(description=INPUT)],
+    ) -> ShippingZonePayload:
         data, store_id = input.to_domain(), info.context.store_id
         zone_id, errors = await in_transaction(info, lambda conn: config.create_zone(conn, store_id, data))
         return ShippingZonePayload(zone=await _zone(info, zone_id), errors=errors)
 
-    @strawberry.mutation(description="Change a zone. Errors: NOT_FOUND and those of createShippingZone.", metadata=_WRITE)
-    async def update_shipping_zone(self, info: strawberry.Info, input: UpdateShippingZoneInput) -> ShippingZonePayload:
+    @strawberry.mutation(
+        description="Change a zone. Errors: NOT_FOUND and those of createShippingZone.", metadata=_WRITE
+    )
+    async def update_shipping_zone(
+        self,
+        info: strawberry.Info,
+        input: Annotated[UpdateShippingZoneInput, strawberry.argument(description=INPUT)],
+    ) -> ShippingZonePayload:
         data, store_id, zone_id = input.to_domain(), info.context.store_id, _id(input.id)
         written, errors = await in_transaction(info, lambda conn: config.update_zone(conn, store_id, zone_id, data))
         return ShippingZonePayload(zone=await _zone(info, written), errors=errors)
 
     @strawberry.mutation(description="Delete a zone and its methods. Errors: NOT_FOUND.", metadata=_WRITE)
-    async def delete_shipping_zone(self, info: strawberry.Info, input: DeleteByIdInput) -> DeletePayload:
+    async def delete_shipping_zone(
+        self, info: strawberry.Info, input: Annotated[DeleteByIdInput, strawberry.argument(description=INPUT)]
+    ) -> DeletePayload:
         store_id, zone_id = info.context.store_id, _id(input.id)
         deleted, errors = await in_transaction(info, lambda conn: config.delete_zone(conn, store_id, zone_id))
         return DeletePayload(deleted_id=strawberry.ID(str(deleted)) if deleted is not None else None, errors=errors)
@@ -118,7 +135,9 @@ class ShippingMutation:
         metadata=_WRITE,
     )
     async def create_shipping_method(
-        self, info: strawberry.Info, input: CreateShippingMethodInput
+        self,
+        info: strawberry.Info,
+        input: Annotated[CreateShippingMethodInput, strawberry.argument(description=INPUT)],
     ) -> ShippingMethodPayload:
         data, store_id, zone_id = input.to_domain(), info.context.store_id, _id(input.zone_id)
         registered = info.context.carriers.is_registered
@@ -129,7 +148,9 @@ class ShippingMutation:
 
     @strawberry.mutation(description="Change a method. Errors: those of createShippingMethod.", metadata=_WRITE)
     async def update_shipping_method(
-        self, info: strawberry.Info, input: UpdateShippingMethodInput
+        self,
+        info: strawberry.Info,
+        input: Annotated[UpdateShippingMethodInput, strawberry.argument(description=INPUT)],
     ) -> ShippingMethodPayload:
         data, store_id, method_id = input.to_domain(), info.context.store_id, _id(input.id)
         registered = info.context.carriers.is_registered
@@ -139,19 +160,35 @@ class ShippingMutation:
         return ShippingMethodPayload(method=await _method(info, written), errors=errors)
 
     @strawberry.mutation(description="Delete a method. Errors: NOT_FOUND.", metadata=_WRITE)
-    async def delete_shipping_method(self, info: strawberry.Info, input: DeleteByIdInput) -> DeletePayload:
+    async def delete_shipping_method(
+        self, info: strawberry.Info, input: Annotated[DeleteByIdInput, strawberry.argument(description=INPUT)]
+    ) -> DeletePayload:
         store_id, method_id = info.context.store_id, _id(input.id)
         deleted, errors = await in_transaction(info, lambda conn: config.delete_method(conn, store_id, method_id))
         return DeletePayload(deleted_id=strawberry.ID(str(deleted)) if deleted is not None else None, errors=errors)
 
-    @strawberry.mutation(description="Create a pickup location. Errors: REQUIRED, INVALID_COUNTRY_CODE, TOO_LONG.", metadata=_WRITE)
-    async def create_pickup_method(self, info: strawberry.Info, input: CreatePickupMethodInput) -> PickupMethodPayload:
+    @strawberry.mutation(
+        description="Create a pickup location. Errors: REQUIRED, INVALID_COUNTRY_CODE, TOO_LONG.",
+        metadata=_WRITE,
+    )
+    async def create_pickup_method(
+        self,
+        info: strawberry.Info,
+        input: Annotated[CreatePickupMethodInput, strawberry.argument(description=INPUT)],
+    ) -> PickupMethodPayload:
         data, store_id = input.to_domain(), info.context.store_id
         method_id, errors = await in_transaction(info, lambda conn: config.create_pickup_method(conn, store_id, data))
         return PickupMethodPayload(pickup_method=await _pickup(info, method_id), errors=errors)
 
-    @strawberry.mutation(description="Change a pickup location. Errors: NOT_FOUND and those of createPickupMethod.", metadata=_WRITE)
-    async def update_pickup_method(self, info: strawberry.Info, input: UpdatePickupMethodInput) -> PickupMethodPayload:
+    @strawberry.mutation(
+        description="Change a pickup location. Errors: NOT_FOUND and those of createPickupMethod.",
+        metadata=_WRITE,
+    )
+    async def update_pickup_method(
+        self,
+        info: strawberry.Info,
+        input: Annotated[UpdatePickupMethodInput, strawberry.argument(description=INPUT)],
+    ) -> PickupMethodPayload:
         data, store_id, method_id = input.to_domain(), info.context.store_id, input.id
         written, errors = await in_transaction(
             info, lambda conn: config.update_pickup_method(conn, store_id, method_id, data)
@@ -159,9 +196,13 @@ class ShippingMutation:
         return PickupMethodPayload(pickup_method=await _pickup(info, written), errors=errors)
 
     @strawberry.mutation(description="Delete a pickup location. Errors: NOT_FOUND.", metadata=_WRITE)
-    async def delete_pickup_method(self, info: strawberry.Info, input: DeleteByIdInput) -> DeletePayload:
+    async def delete_pickup_method(
+        self, info: strawberry.Info, input: Annotated[DeleteByIdInput, strawberry.argument(description=INPUT)]
+    ) -> DeletePayload:
         store_id, method_id = info.context.store_id, _id(input.id)
-        deleted, errors = await in_transaction(info, lambda conn: config.delete_pickup_method(conn, store_id, method_id))
+        deleted, errors = await in_transaction(
+            info, lambda conn: config.delete_pickup_method(conn, store_id, method_id)
+        )
         return DeletePayload(deleted_id=strawberry.ID(str(deleted)) if deleted is not None else None, errors=errors)
 
     @strawberry.mutation(
@@ -169,7 +210,11 @@ class ShippingMutation:
         "offer anything by itself: add a CARRIER method to a zone. Errors: UNKNOWN_CARRIER, TOO_LONG.",
         metadata=_WRITE,
     )
-    async def connect_carrier(self, info: strawberry.Info, input: ConnectCarrierInput) -> CarrierConnectionPayload:
+    async def connect_carrier(
+        self,
+        info: strawberry.Info,
+        input: Annotated[ConnectCarrierInput, strawberry.argument(description=INPUT)],
+    ) -> CarrierConnectionPayload:
         store_id, carrier_id = info.context.store_id, input.carrier_id
         credentials = {item.key: item.value for item in input.credentials}
         registered = info.context.carriers.is_registered
@@ -182,7 +227,11 @@ class ShippingMutation:
         description="Forget a carrier's credentials; its CARRIER methods stop offering options. Errors: NOT_FOUND.",
         metadata=_WRITE,
     )
-    async def disconnect_carrier(self, info: strawberry.Info, input: DisconnectCarrierInput) -> CarrierConnectionPayload:
+    async def disconnect_carrier(
+        self,
+        info: strawberry.Info,
+        input: Annotated[DisconnectCarrierInput, strawberry.argument(description=INPUT)],
+    ) -> CarrierConnectionPayload:
         store_id, carrier_id = info.context.store_id, input.carrier_id
         written, errors = await in_transaction(info, lambda conn: config.disconnect_carrier(conn, store_id, carrier_id))
         return CarrierConnectionPayload(carrier_connection=await _connection(info, written), errors=errors)

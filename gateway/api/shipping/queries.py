@@ -12,7 +12,9 @@ from gateway.storage import queries
 
 @strawberry.type
 class ShippingQuery:
-    @strawberry.field(description="The store's shipping zones, by id, with their methods.", metadata=access("shipping:read"))
+    @strawberry.field(
+        description="The store's shipping zones, by id, with their methods.", metadata=access("shipping:read")
+    )
     async def shipping_zones(self, info: strawberry.Info) -> list[ShippingZone]:
         return await info.context.loaders.zones_by_store_id.load(info.context.store_id)
 

@@ -7,30 +7,49 @@ from decimal import Decimal
 import strawberry
 
 from gateway.api.address import Address
+from gateway.api.enums import described_enum
 from gateway.api.money import Money, money
 from gateway.domain.shipping_rates import DefaultCostType, HandlingFeeType, MethodType
 from gateway.domain.zones import ZoneType
 
-ZoneTypeEnum = strawberry.enum(
+ZoneTypeEnum = described_enum(
     ZoneType,
-    name="ShippingZoneType",
-    description="How a zone's locations match addresses. Precedence: ZIP, then STATE, then COUNTRY, then GLOBAL.",
+    "ShippingZoneType",
+    "How a zone's locations match addresses. Precedence: ZIP, then STATE, then COUNTRY, then GLOBAL.",
+    {
+        "ZIP": "Country plus postal code pattern (`*` any run, `?` one character).",
+        "STATE": "Country plus state or province code.",
+        "COUNTRY": "Whole countries.",
+        "GLOBAL": "Everywhere; the fallback.",
+    },
 )
-MethodTypeEnum = strawberry.enum(
+MethodTypeEnum = described_enum(
     MethodType,
-    name="ShippingMethodType",
-    description="How a method prices a consignment: PER_ORDER (rate), PER_ITEM (rate x units), WEIGHT and TOTAL "
-    "(ranges, then defaultCost), FREE_SHIPPING (zero), CARRIER (real-time carrier quotes).",
+    "ShippingMethodType",
+    "How a method prices a consignment.",
+    {
+        "PER_ORDER": "`rate` once per consignment.",
+        "PER_ITEM": "`rate` times the consignment's units.",
+        "WEIGHT": "First range (by lower limit) containing the consignment weight, else `defaultCost`.",
+        "TOTAL": "First range (by lower limit) containing the consignment subtotal, else `defaultCost`.",
+        "FREE_SHIPPING": "Always zero.",
+        "CARRIER": "Real-time quotes from a connected carrier, for the listed services.",
+    },
 )
-DefaultCostTypeEnum = strawberry.enum(
+DefaultCostTypeEnum = described_enum(
     DefaultCostType,
-    name="DefaultCostType",
-    description="How a WEIGHT or TOTAL method's defaultCost applies when no range matches.",
+    "DefaultCostType",
+    "How a WEIGHT or TOTAL method's defaultCost applies when no range matches.",
+    {
+        "FIXED_AMOUNT": "`defaultCost` is an amount.",
+        "PERCENTAGE_OF_TOTAL": "`defaultCost` is a percentage of the consignment subtotal.",
+    },
 )
-HandlingFeeTypeEnum = strawberry.enum(
+HandlingFeeTypeEnum = described_enum(
     HandlingFeeType,
-    name="HandlingFeeType",
-    description="FIXED: an amount. PERCENTAGE: a percentage of the option's shipping cost.",
+    "HandlingFeeType",
+    "How a handling fee is computed.",
+    {"FIXED": "A fixed amount.", "PERCENTAGE": "A percentage of the option's shipping cost."},
 )
 
 
@@ -97,7 +116,11 @@ class ShippingMethod:
     def ranges(self) -> list[RateRange]:
         brackets = self.settings.get("ranges") or []  # type: ignore[attr-defined]
         return [
-            RateRange(lower_limit=Decimal(r["lower_limit"]), upper_limit=Decimal(r["upper_limit"]), cost=Decimal(r["cost"]))
+            RateRange(
+                lower_limit=Decimal(r["lower_limit"]),
+                upper_limit=Decimal(r["upper_limit"]),
+                cost=Decimal(r["cost"]),
+            )
             for r in sorted(brackets, key=lambda r: Decimal(r["lower_limit"]))
         ]
 

@@ -27,11 +27,7 @@ async def checkouts_by_ids(conn: AsyncConnection, store_id: int, ids: Sequence[s
 
 async def lock_checkout(conn: AsyncConnection, store_id: int, checkout_id: str) -> Row[Any] | None:
     """The checkout row, locked until the transaction ends (no-op on SQLite, already write-locked)."""
-    stmt = (
-        sa.select(checkout)
-        .where(checkout.c.store_id == store_id, checkout.c.id == checkout_id)
-        .with_for_update()
-    )
+    stmt = sa.select(checkout).where(checkout.c.store_id == store_id, checkout.c.id == checkout_id).with_for_update()
     return (await conn.execute(stmt)).first()
 
 
@@ -70,9 +66,7 @@ async def consignments_by_checkout_ids(conn: AsyncConnection, store_id: int, ids
     return (await conn.execute(stmt)).all()
 
 
-async def consignment_items_by_consignment_ids(
-    conn: AsyncConnection, store_id: int, ids: Sequence[str]
-) -> Rows:
+async def consignment_items_by_consignment_ids(conn: AsyncConnection, store_id: int, ids: Sequence[str]) -> Rows:
     stmt = (
         sa.select(consignment_line_item)
         .where(
@@ -116,18 +110,12 @@ async def update_consignment(conn: AsyncConnection, consignment_id: str, values:
 
 async def delete_consignment(conn: AsyncConnection, consignment_id: str) -> None:
     await conn.execute(sa.delete(shipping_quote).where(shipping_quote.c.consignment_id == consignment_id))
-    await conn.execute(
-        sa.delete(consignment_line_item).where(consignment_line_item.c.consignment_id == consignment_id)
-    )
+    await conn.execute(sa.delete(consignment_line_item).where(consignment_line_item.c.consignment_id == consignment_id))
     await conn.execute(sa.delete(consignment).where(consignment.c.id == consignment_id))
 
 
-async def replace_consignment_items(
-    conn: AsyncConnection, consignment_id: str, rows: list[dict[str, Any]]
-) -> None:
-    await conn.execute(
-        sa.delete(consignment_line_item).where(consignment_line_item.c.consignment_id == consignment_id)
-    )
+async def replace_consignment_items(conn: AsyncConnection, consignment_id: str, rows: list[dict[str, Any]]) -> None:
+    await conn.execute(sa.delete(consignment_line_item).where(consignment_line_item.c.consignment_id == consignment_id))
     if rows:
         await conn.execute(sa.insert(consignment_line_item), rows)
 
@@ -137,10 +125,7 @@ async def insert_consignment_items(conn: AsyncConnection, rows: list[dict[str, A
         await conn.execute(sa.insert(consignment_line_item), rows)
 
 
-
-async def checkouts_page(
-    conn: AsyncConnection, store_id: int, before: tuple[Any, str] | None, limit: int
-) -> Rows:
+async def checkouts_page(conn: AsyncConnection, store_id: int, before: tuple[Any, str] | None, limit: int) -> Rows:
     """Newest first; `before` is the (created_at, id) of the last row of the previous page."""
     stmt = sa.select(checkout).where(checkout.c.store_id == store_id)
     if before is not None:

@@ -78,7 +78,10 @@ async def orders_page(
     if before is not None:
         created_at, order_id = before
         stmt = stmt.where(
-            sa.or_(orders.c.created_at < created_at, sa.and_(orders.c.created_at == created_at, orders.c.id < order_id))
+            sa.or_(
+                orders.c.created_at < created_at,
+                sa.and_(orders.c.created_at == created_at, orders.c.id < order_id),
+            )
         )
     stmt = stmt.order_by(orders.c.created_at.desc(), orders.c.id.desc()).limit(limit)
     return (await conn.execute(stmt)).all()
@@ -172,6 +175,7 @@ async def shipment_items_by_shipment_ids(conn: AsyncConnection, store_id: int, i
 
 # --- idempotency keys --------------------------------------------------------------------------------
 
+
 async def claim_idempotency_key(
     conn: AsyncConnection, store_id: int, operation: str, key: str, request_hash: str, now: datetime
 ) -> Row[Any] | None:
@@ -180,7 +184,13 @@ async def claim_idempotency_key(
     `INSERT ... ON CONFLICT DO NOTHING` waits for a concurrent holder of the same key to commit, so two
     racing requests never both proceed.
     """
-    values = {"store_id": store_id, "operation": operation, "key": key, "request_hash": request_hash, "created_at": now}
+    values = {
+        "store_id": store_id,
+        "operation": operation,
+        "key": key,
+        "request_hash": request_hash,
+        "created_at": now,
+    }
     insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     stmt = insert(idempotency_key).values(**values).on_conflict_do_nothing()
     result = await conn.execute(stmt)

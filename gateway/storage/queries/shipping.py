@@ -60,9 +60,7 @@ async def methods_by_zone_ids(conn: AsyncConnection, store_id: int, zone_ids: Se
 
 
 async def method_by_id(conn: AsyncConnection, store_id: int, method_id: int) -> Row[Any] | None:
-    stmt = sa.select(shipping_method).where(
-        shipping_method.c.store_id == store_id, shipping_method.c.id == method_id
-    )
+    stmt = sa.select(shipping_method).where(shipping_method.c.store_id == store_id, shipping_method.c.id == method_id)
     return (await conn.execute(stmt)).first()
 
 
@@ -136,7 +134,9 @@ async def delete_carrier_connection(conn: AsyncConnection, store_id: int, carrie
 
 async def bump_shipping_config_version(conn: AsyncConnection, store_id: int) -> None:
     await conn.execute(
-        sa.update(store).where(store.c.id == store_id).values(shipping_config_version=store.c.shipping_config_version + 1)
+        sa.update(store)
+        .where(store.c.id == store_id)
+        .values(shipping_config_version=store.c.shipping_config_version + 1)
     )
 
 
