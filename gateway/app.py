@@ -21,7 +21,7 @@ from gateway.api.context import Context
 from gateway.api.errors import shape_errors
 from gateway.api.schema import schema
 from gateway.carriers import CarrierEndpoint, HttpCarrierTransport, parse_registry
-from gateway.domain.tokens import authenticate
+from gateway.domain.tokens import PrincipalCache, authenticate
 from gateway.settings import Settings, load_settings
 from gateway.storage.db import create_engine, read_connection
 
@@ -44,6 +44,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
         super().__init__(schema, graphql_ide="graphiql" if not settings.is_production else None)
         self.engine = engine
         self.carriers = carriers
+        self.principals = PrincipalCache(settings.token_cache_ttl_s)
 
     async def get_context(self, request: Any, response: Any) -> Context:
         incoming = request.headers.get("x-request-id", "")
@@ -53,8 +54,12 @@ class GatewayGraphQL(GraphQL[Context, None]):
         token = presented_token(request)
         principal = None
         if token is not None:
-            async with read_connection(self.engine) as conn:
-                principal = await authenticate(conn, token)
+            principal = self.principals.get(token)
+            if principal is None:
+                async with read_connection(self.engine) as conn:
+                    principal = await authenticate(conn, token)
+                if principal is not None:
+                    self.principals.put(token, principal)
         return Context(
             request=request,
             response=response,

@@ -117,6 +117,41 @@ def cmd_token_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_token_list(args: argparse.Namespace) -> int:
+    import json
+
+    from gateway.domain.errors import DomainError
+    from gateway.domain.tokens import list_tokens
+
+    try:
+        rows = _in_transaction(args.database_url, lambda conn: list_tokens(conn, args.store))
+    except DomainError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    print(f"{'id':>5}  {'store':<16} {'kind':<11} {'status':<8} label / scopes")
+    for row in rows:
+        status = "revoked" if row["revoked_at"] else "active"
+        scopes = ",".join(row["scopes"]) or "-"
+        print(f"{row['id']:>5}  {row['store']:<16} {row['kind']:<11} {status:<8} {row['label'] or ''} [{scopes}]")
+    return 0
+
+
+def cmd_token_revoke(args: argparse.Namespace) -> int:
+    from gateway.domain.errors import DomainError
+    from gateway.domain.tokens import revoke_token
+
+    try:
+        _in_transaction(args.database_url, lambda conn: revoke_token(conn, args.id))
+    except DomainError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"revoked token {args.id}; every running gateway refuses it within seconds")
+    return 0
+
+
 def cmd_store_create(args: argparse.Namespace) -> int:
     from gateway.domain.errors import DomainError
     from gateway.domain.stores import create_store
@@ -176,6 +211,13 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--scope", action="append", help="server token scope (repeatable; default: all)")
     create.add_argument("--label", help="what the token is for")
     create.set_defaults(func=cmd_token_create)
+    listing = token.add_parser("list", help="list tokens (never their secrets)")
+    listing.add_argument("--store", help="only this store")
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+    listing.set_defaults(func=cmd_token_list)
+    revoke = token.add_parser("revoke", help="revoke a token by id")
+    revoke.add_argument("id", type=int)
+    revoke.set_defaults(func=cmd_token_revoke)
 
     store = commands.add_parser("store", help="manage stores").add_subparsers(dest="store_command", required=True)
     store_create = store.add_parser("create", help="create a store")

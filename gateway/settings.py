@@ -17,6 +17,8 @@ class Settings:
     #: GATEWAY_CARRIERS: JSON {"carrier_id": {"url": "...", "name": "..."}} of real-time rate endpoints.
     carriers_json: str | None = None
     carrier_timeout_s: float = 2.0
+    #: How long a process trusts a token it has checked; a revoked token is refused within this time.
+    token_cache_ttl_s: float = 2.0
 
     @property
     def is_production(self) -> bool:
@@ -35,4 +37,5 @@ def load_settings() -> Settings:
         environment=os.environ.get("GATEWAY_ENV", "development"),
         carriers_json=os.environ.get("GATEWAY_CARRIERS"),
         carrier_timeout_s=float(os.environ.get("GATEWAY_CARRIER_TIMEOUT_S", "2")),
+        token_cache_ttl_s=float(os.environ.get("GATEWAY_TOKEN_CACHE_TTL_S", "2")),
     )

@@ -1,6 +1,9 @@
-"""API tokens: creation, and turning a presented token into the principal it stands for.
+"""API tokens: creation, listing, revocation, and turning a presented token into its principal.
 
-A token is 256 random bits; only its SHA-256 digest is stored, so a database leak does not leak tokens.
+A token reads `gwsf_<id>_<secret>` (storefront) or `gwsk_<id>_<secret>` (server): the id finds the row,
+the 256-bit secret is checked against a salted SHA-256 digest in constant time. Neither the token nor
+the secret is stored. Principals are cached per process for `ttl_s` (2 s by default), so a revoked token
+is refused by every process within that time.
 """
 
 from __future__ import annotations
@@ -8,8 +11,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -32,7 +38,8 @@ SCOPES = (
     "shipping:write",
 )
 
-_PREFIX = {TokenKind.STOREFRONT: "gwsf_", TokenKind.SERVER: "gwsk_"}
+PREFIX = {TokenKind.STOREFRONT: "gwsf", TokenKind.SERVER: "gwsk"}
+_KIND_BY_PREFIX = {prefix: kind for kind, prefix in PREFIX.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +58,18 @@ class Principal:
         return self.kind is TokenKind.SERVER
 
 
-def digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+def _digest(salt: str, secret: str) -> str:
+    return hashlib.sha256(f"{salt}{secret}".encode()).hexdigest()
+
+
+def parse(token: str) -> tuple[TokenKind, int, str] | None:
+    """(kind, id, secret) of a well-formed token, else None."""
+    prefix, _, rest = token.partition("_")
+    token_id, _, secret = rest.partition("_")
+    kind = _KIND_BY_PREFIX.get(prefix)
+    if kind is None or not token_id.isdigit() or len(token_id) > 18 or not secret:
+        return None
+    return kind, int(token_id), secret
 
 
 async def create_token(
@@ -62,39 +79,114 @@ async def create_token(
     scopes: tuple[str, ...] | None = None,
     label: str | None = None,
 ) -> str:
-    """Create a token and return it in clear text: the only time it is ever seen."""
+    """Create a token and return it in clear text: the only time it is ever seen.
+
+    Server tokens get every scope unless `scopes` narrows them; storefront tokens have none (they may
+    call only the storefront fields).
+    """
     store = await queries.store_by_slug(conn, store_slug)
     if store is None:
         raise NotFound.one(ErrorCode.NOT_FOUND, f"no store with slug {store_slug!r}", ("store",))
     unknown = set(scopes or ()) - set(SCOPES)
     if unknown:
         raise ValueError(f"unknown scopes: {', '.join(sorted(unknown))}")
-    token = _PREFIX[kind] + secrets.token_urlsafe(32)
-    await queries.insert_token(
+    secret, salt = secrets.token_urlsafe(32), secrets.token_hex(16)
+    token_id = await queries.insert_token(
         conn,
         {
             "store_id": store.id,
             "kind": kind.value,
-            "token_hash": digest(token),
+            "salt": salt,
+            "token_hash": _digest(salt, secret),
             "scopes": list(scopes) if scopes is not None else list(SCOPES if kind is TokenKind.SERVER else ()),
             "label": label,
             "created_at": utcnow(),
         },
     )
-    return token
+    return f"{PREFIX[kind]}_{token_id}_{secret}"
 
 
 async def authenticate(conn: AsyncConnection, token: str) -> Principal | None:
-    """The principal for a presented token, or None when it is unknown or revoked."""
-    hashed = digest(token)
-    row = await queries.token_with_store_by_hash(conn, hashed)
-    if row is None or row.revoked_at is not None or not hmac.compare_digest(row.token_hash, hashed):
+    """The principal for a presented token, or None when it is malformed, unknown or revoked."""
+    parsed = parse(token)
+    if parsed is None:
+        return None
+    kind, token_id, secret = parsed
+    row = await queries.token_with_store(conn, token_id)
+    if row is None or row.revoked_at is not None or row.kind != kind.value:
+        return None
+    if not hmac.compare_digest(row.token_hash, _digest(row.salt, secret)):
         return None
     return Principal(
         token_id=row.id,
         store_id=row.store_id,
         store_slug=row.store_slug,
         currency_code=row.currency_code,
-        kind=TokenKind(row.kind),
+        kind=kind,
         scopes=frozenset(row.scopes or ()),
     )
+
+
+async def list_tokens(conn: AsyncConnection, store_slug: str | None = None) -> list[dict[str, Any]]:
+    """Every token's metadata; never a secret or a digest."""
+    store_id = None
+    if store_slug is not None:
+        store = await queries.store_by_slug(conn, store_slug)
+        if store is None:
+            raise NotFound.one(ErrorCode.NOT_FOUND, f"no store with slug {store_slug!r}", ("store",))
+        store_id = store.id
+    return [
+        {
+            "id": row.id,
+            "store": row.store_slug,
+            "kind": row.kind,
+            "scopes": list(row.scopes or ()),
+            "label": row.label,
+            "created_at": row.created_at.isoformat(),
+            "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None,
+        }
+        for row in await queries.tokens(conn, store_id)
+    ]
+
+
+async def revoke_token(conn: AsyncConnection, token_id: int) -> None:
+    if await queries.revoke_token(conn, token_id, utcnow()) == 0:
+        raise NotFound.one(ErrorCode.NOT_FOUND, f"no active token with id {token_id}", ("id",))
+
+
+class PrincipalCache:
+    """Recently authenticated tokens, per process, for at most `ttl_s` seconds (LRU-bounded).
+
+    Keys are the presented tokens' SHA-256 digests, never the tokens themselves.
+    """
+
+    def __init__(self, ttl_s: float = 2.0, max_entries: int = 10_000) -> None:
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self._entries: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
+
+    @staticmethod
+    def key(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    def get(self, token: str) -> Principal | None:
+        if self.ttl_s <= 0:
+            return None
+        key = self.key(token)
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        expires, principal = entry
+        if expires < time.monotonic():
+            del self._entries[key]
+            return None
+        return principal
+
+    def put(self, token: str, principal: Principal) -> None:
+        if self.ttl_s <= 0:
+            return
+        key = self.key(token)
+        self._entries[key] = (time.monotonic() + self.ttl_s, principal)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)

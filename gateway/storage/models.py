@@ -50,7 +50,9 @@ class ApiToken(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     store_id: int = Field(foreign_key="store.id", index=True)
     kind: str = Field(max_length=16)  # "storefront" | "server"
-    token_hash: str = Field(max_length=64, unique=True)
+    #: SHA-256 of salt + secret; the token itself is never stored.
+    salt: str = Field(max_length=32)
+    token_hash: str = Field(max_length=64)
     scopes: list[str] = Field(sa_type=sa.JSON, default_factory=list)
     label: str | None = Field(default=None, max_length=255)
     created_at: datetime = _time()

@@ -38,6 +38,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("store_id", sa.Integer(), nullable=False),
         sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("salt", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("token_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("scopes", sa.JSON(), nullable=False),
         sa.Column("label", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
@@ -45,7 +46,6 @@ def upgrade() -> None:
         sa.Column("revoked_at", gateway.storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["store_id"], ["store.id"], name=op.f("fk_api_token_store_id_store")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_token")),
-        sa.UniqueConstraint("token_hash", name=op.f("uq_api_token_token_hash")),
     )
     with op.batch_alter_table("api_token", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_api_token_store_id"), ["store_id"], unique=False)
