@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -11,21 +12,29 @@ from typing import Any
 import orjson
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
 from gateway import demo_carrier
 from gateway.api.context import Context
 from gateway.api.errors import shape_errors
-from gateway.api.schema import schema
+from gateway.api.limits import QueryLimits
+from gateway.api.schema import GatewaySchema, build_schema
 from gateway.carriers import CarrierEndpoint, HttpCarrierTransport, parse_registry
 from gateway.domain.tokens import PrincipalCache, authenticate
 from gateway.settings import Settings, load_settings
 from gateway.storage.db import create_engine, read_connection
+from gateway.storage.health import is_unavailable, ping
+from gateway.storage.migrate import current_revision, head_revision
 
+log = logging.getLogger("gateway.app")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+DEMO_CARRIER_PATH = "/_demo/carrier/rates"
 
 
 def presented_token(request: Request) -> str | None:
@@ -39,12 +48,40 @@ def presented_token(request: Request) -> str | None:
     return None
 
 
+def error_response(status: int, code: str, message: str, request_id: str | None = None) -> Response:
+    extensions: dict[str, Any] = {"code": code}
+    if request_id:
+        extensions["requestId"] = request_id
+    headers = {"X-Request-Id": request_id} if request_id else None
+    return Response(
+        orjson.dumps({"data": None, "errors": [{"message": message, "extensions": extensions}]}),
+        status_code=status,
+        media_type="application/json",
+        headers=headers,
+    )
+
+
 class GatewayGraphQL(GraphQL[Context, None]):
-    def __init__(self, engine: AsyncEngine, settings: Settings, carriers: HttpCarrierTransport) -> None:
-        super().__init__(schema, graphql_ide="graphiql" if not settings.is_production else None)
+    def __init__(
+        self, schema: GatewaySchema, engine: AsyncEngine, settings: Settings, carriers: HttpCarrierTransport
+    ) -> None:
+        super().__init__(schema, graphql_ide="graphiql" if settings.graphiql_enabled else None)
         self.engine = engine
         self.carriers = carriers
         self.principals = PrincipalCache(settings.token_cache_ttl_s)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except Exception as error:
+            if not is_unavailable(error):
+                raise
+            request_id = scope.get("gateway_request_id")
+            log.warning("database unavailable (request %s): %s", request_id, type(error).__name__)
+            response = error_response(
+                503, "SERVICE_UNAVAILABLE", "the database is unavailable; retry shortly", request_id
+            )
+            await response(scope, receive, send)
 
     async def get_context(self, request: Any, response: Any) -> Context:
         incoming = request.headers.get("x-request-id", "")
@@ -80,7 +117,50 @@ class GatewayGraphQL(GraphQL[Context, None]):
         return orjson.dumps(data)
 
 
-DEMO_CARRIER_PATH = "/_demo/carrier/rates"
+class BodyLimit:
+    """Refuse request bodies over `max_bytes` with 413, whether or not Content-Length is declared."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or ()).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, receive, send)
+            return
+        received = 0
+        too_large = False
+
+        async def limited() -> Message:
+            nonlocal received, too_large
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    too_large = True
+                    return {"type": "http.disconnect"}
+            return message
+
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if too_large and not started:
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        await self.app(scope, limited, tracking_send)
+        if too_large and not started:
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = error_response(413, "REQUEST_TOO_LARGE", f"request bodies are limited to {self.max_bytes} bytes")
+        await response(scope, receive, send)
 
 
 def carrier_registry(settings: Settings) -> dict[str, CarrierEndpoint]:
@@ -96,10 +176,36 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     settings = settings or load_settings()
     engine = engine or create_engine(settings.database_url)
     carriers = HttpCarrierTransport(carrier_registry(settings), settings.carrier_timeout_s)
-    graphql = GatewayGraphQL(engine, settings, carriers)
+    schema = build_schema(
+        QueryLimits(
+            max_depth=settings.max_query_depth,
+            max_aliases=settings.max_query_aliases,
+            max_cost=settings.max_query_cost,
+            max_tokens=settings.max_query_tokens,
+        ),
+        introspection=settings.introspection_enabled,
+        max_batch_operations=settings.max_batch_operations,
+    )
+    graphql = GatewayGraphQL(schema, engine, settings, carriers)
 
     async def health(_: Request) -> Response:
+        """The process is alive."""
         return JSONResponse({"status": "ok"})
+
+    async def ready(_: Request) -> Response:
+        """The database answers and its schema is at the migrations' head."""
+        try:
+            await ping(engine)
+            current = await current_revision(engine)
+        except Exception as error:  # noqa: BLE001 - any failure means not ready; the reason is logged
+            log.warning("not ready: %s", type(error).__name__)
+            return JSONResponse({"status": "unavailable", "reason": "database unreachable"}, status_code=503)
+        head = head_revision()
+        if current != head:
+            return JSONResponse(
+                {"status": "unavailable", "reason": f"migrations at {current}, code expects {head}"}, status_code=503
+            )
+        return JSONResponse({"status": "ready", "migration": current})
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -107,10 +213,26 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
         await carriers.aclose()
         await engine.dispose()
 
-    routes = [Route("/graphql", graphql, methods=["GET", "POST"]), Route("/health", health)]
+    routes = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/health", health),
+        Route("/ready", ready),
+    ]
     if settings.environment == "development":
         routes.append(Route(DEMO_CARRIER_PATH, demo_carrier.rates, methods=["POST"]))
-    app = Starlette(routes=routes, lifespan=lifespan)
+    middleware = [Middleware(BodyLimit, max_bytes=settings.max_body_bytes)]
+    if settings.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["Content-Type", "X-Auth-Token", "Authorization", "X-Request-Id"],
+                expose_headers=["X-Request-Id"],
+                max_age=600,
+            )
+        )
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.engine = engine
     app.state.settings = settings
     app.state.carriers = carriers

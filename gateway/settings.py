@@ -19,14 +19,37 @@ class Settings:
     carrier_timeout_s: float = 2.0
     #: How long a process trusts a token it has checked; a revoked token is refused within this time.
     token_cache_ttl_s: float = 2.0
+    #: Production turns introspection and GraphiQL off unless these say otherwise.
+    introspection: bool | None = None
+    graphiql: bool | None = None
+    cors_origins: tuple[str, ...] = ()
+    max_body_bytes: int = 1_048_576
+    max_batch_operations: int = 10
+    max_query_depth: int = 12
+    max_query_aliases: int = 30
+    max_query_cost: int = 10_000
+    max_query_tokens: int = 5_000
 
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
 
+    @property
+    def introspection_enabled(self) -> bool:
+        return self.introspection if self.introspection is not None else not self.is_production
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self.graphiql if self.graphiql is not None else not self.is_production
+
 
 def database_url_from_env() -> str:
     return os.environ.get("GATEWAY_DATABASE_URL") or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+
+
+def _flag(name: str) -> bool | None:
+    value = os.environ.get(name)
+    return None if value is None else value.strip().lower() in ("1", "true", "yes", "on")
 
 
 def load_settings() -> Settings:
@@ -38,4 +61,15 @@ def load_settings() -> Settings:
         carriers_json=os.environ.get("GATEWAY_CARRIERS"),
         carrier_timeout_s=float(os.environ.get("GATEWAY_CARRIER_TIMEOUT_S", "2")),
         token_cache_ttl_s=float(os.environ.get("GATEWAY_TOKEN_CACHE_TTL_S", "2")),
+        introspection=_flag("GATEWAY_INTROSPECTION"),
+        graphiql=_flag("GATEWAY_GRAPHIQL"),
+        cors_origins=tuple(
+            origin.strip() for origin in os.environ.get("GATEWAY_CORS_ORIGINS", "").split(",") if origin.strip()
+        ),
+        max_body_bytes=int(os.environ.get("GATEWAY_MAX_BODY_BYTES", "1048576")),
+        max_batch_operations=int(os.environ.get("GATEWAY_MAX_BATCH_OPERATIONS", "10")),
+        max_query_depth=int(os.environ.get("GATEWAY_MAX_QUERY_DEPTH", "12")),
+        max_query_aliases=int(os.environ.get("GATEWAY_MAX_QUERY_ALIASES", "30")),
+        max_query_cost=int(os.environ.get("GATEWAY_MAX_QUERY_COST", "10000")),
+        max_query_tokens=int(os.environ.get("GATEWAY_MAX_QUERY_TOKENS", "5000")),
     )

@@ -18,6 +18,7 @@ from strawberry.extensions import SchemaExtension
 
 from gateway.api.enums import ERROR_CODES, described_enum
 from gateway.domain.errors import DomainError, ErrorCode
+from gateway.storage.health import is_unavailable
 
 log = logging.getLogger("gateway.errors")
 
@@ -72,6 +73,13 @@ def shape_errors(errors: list[GraphQLError], request_id: str | None) -> list[Gra
 
 
 def _shape(error: GraphQLError, request_id: str | None) -> GraphQLError:
+    if is_unexpected(error) and is_unavailable(error.original_error):
+        return GraphQLError(
+            "The database is unavailable; retry shortly",
+            nodes=error.nodes,
+            path=error.path,
+            extensions={"code": "SERVICE_UNAVAILABLE", "requestId": request_id},
+        )
     if is_unexpected(error):
         return GraphQLError(
             "Internal server error",
@@ -81,7 +89,12 @@ def _shape(error: GraphQLError, request_id: str | None) -> GraphQLError:
         )
     extensions: dict[str, Any] = dict(error.extensions or {})
     if "code" not in extensions:
-        extensions["code"] = "GRAPHQL_VALIDATION_FAILED" if error.path is None else "BAD_REQUEST"
+        if error.message.startswith("Document contains more than"):
+            extensions["code"] = "QUERY_TOO_LARGE"
+        elif error.message.startswith("Batch requests"):
+            extensions["code"] = "TOO_MANY_OPERATIONS"
+        else:
+            extensions["code"] = "GRAPHQL_VALIDATION_FAILED" if error.path is None else "BAD_REQUEST"
         error.extensions = extensions
     return error
 

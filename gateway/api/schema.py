@@ -6,13 +6,16 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache, ValidationCache
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from gateway.api.catalog.queries import CatalogQuery
 from gateway.api.checkout.mutations import CheckoutMutation
 from gateway.api.checkout.queries import CheckoutQuery
 from gateway.api.errors import ErrorShaping, log_errors
+from gateway.api.limits import QueryLimits, operation_limits_rule
 from gateway.api.order.mutations import OrderMutation
 from gateway.api.order.queries import OrderQuery
 from gateway.api.permissions import AccessControl
@@ -36,16 +39,33 @@ class GatewaySchema(strawberry.Schema):
         log_errors(errors, getattr(context, "request_id", None))
 
 
-def build_schema() -> GatewaySchema:
+def build_schema(
+    limits: QueryLimits | None = None, *, introspection: bool = True, max_batch_operations: int = 10
+) -> GatewaySchema:
+    """The schema with its guards: size, depth, alias and cost limits, access control, error shaping.
+
+    Parse and validation results are cached per distinct document, so the limits cost nothing on
+    repeated operations.
+    """
+    limits = limits or QueryLimits()
+    rules: list[Any] = [operation_limits_rule(limits)]
+    if not introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
         extensions=[
+            lambda: MaxTokensLimiter(limits.max_tokens),
             lambda: ParserCache(maxsize=1024),
+            lambda: AddValidationRules(rules),
             lambda: ValidationCache(maxsize=1024),
             AccessControl,
             ErrorShaping,
         ],
+        config=StrawberryConfig(
+            batching_config={"max_operations": max_batch_operations},
+            disable_field_suggestions=not introspection,
+        ),
     )
 
 

@@ -48,7 +48,10 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         return engine
     kwargs.setdefault("pool_size", int(os.environ.get("GATEWAY_DB_POOL_SIZE", "10")))
     kwargs.setdefault("max_overflow", 5)
-    kwargs.setdefault("pool_pre_ping", False)
+    # Fail fast when the database is down, and recover without a restart once it is back.
+    kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_timeout", 5)
+    kwargs.setdefault("connect_args", {"timeout": 3})
     return create_async_engine(url, **kwargs)
 
 

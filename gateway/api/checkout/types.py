@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
@@ -220,11 +221,14 @@ class Checkout:
     )
     async def problems(self, info: strawberry.Info) -> list[CheckoutProblem]:
         loaders = info.context.loaders
-        line_items = await loaders.line_items_by_checkout_id.load(self.id)
-        consignments = await loaders.consignments_by_checkout_id.load(self.id)
+        # Load side by side so these batch with the sibling fields' loads of the same level.
+        line_items, consignments, version = await asyncio.gather(
+            loaders.line_items_by_checkout_id.load(self.id),
+            loaders.consignments_by_checkout_id.load(self.id),
+            loaders.shipping_config_version_by_store_id.load(self.store_id),  # type: ignore[attr-defined]
+        )
         physical = [line.id for line in line_items if line.requires_shipping]
         counts = await loaders.assigned_quantity_by_line_item_id.load_many(physical)
-        version = await loaders.shipping_config_version_by_store_id.load(self.store_id)  # type: ignore[attr-defined]
         assigned = dict(zip(physical, counts, strict=True))
         return [
             CheckoutProblem.from_domain(problem)
