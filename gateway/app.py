@@ -27,6 +27,8 @@ from gateway.api.limits import QueryLimits
 from gateway.api.schema import GatewaySchema, build_schema
 from gateway.carriers import CarrierEndpoint, HttpCarrierTransport, parse_registry
 from gateway.domain.tokens import PrincipalCache, authenticate
+from gateway.graphiql import GraphiQLPage, asset_routes
+from gateway.observability import RequestObserver, configure_request_log, metrics_endpoint, observe_engine
 from gateway.settings import Settings, load_settings
 from gateway.storage.db import create_engine, read_connection
 from gateway.storage.health import is_unavailable, ping
@@ -69,6 +71,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
         self.engine = engine
         self.carriers = carriers
         self.principals = PrincipalCache(settings.token_cache_ttl_s)
+        self.graphiql_page = GraphiQLPage.from_settings(settings) if settings.graphiql_enabled else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
@@ -115,6 +118,11 @@ class GatewayGraphQL(GraphQL[Context, None]):
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+    async def render_graphql_ide(self, request: Any) -> Response:
+        """GraphiQL with its assets served from this gateway, under a strict Content-Security-Policy."""
+        assert self.graphiql_page is not None
+        return self.graphiql_page.response()
 
 
 class BodyLimit:
@@ -185,8 +193,11 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
         ),
         introspection=settings.introspection_enabled,
         max_batch_operations=settings.max_batch_operations,
+        tracing=settings.otel,
     )
     graphql = GatewayGraphQL(schema, engine, settings, carriers)
+    observe_engine(engine)
+    configure_request_log(settings.request_log)
 
     async def health(_: Request) -> Response:
         """The process is alive."""
@@ -220,7 +231,12 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     ]
     if settings.environment == "development":
         routes.append(Route(DEMO_CARRIER_PATH, demo_carrier.rates, methods=["POST"]))
-    middleware = [Middleware(BodyLimit, max_bytes=settings.max_body_bytes)]
+    if settings.metrics:
+        routes.append(Route("/metrics", metrics_endpoint))
+    if settings.graphiql_enabled:
+        routes += asset_routes()
+    # RequestObserver first (outermost): it also sees requests BodyLimit refuses.
+    middleware = [Middleware(RequestObserver), Middleware(BodyLimit, max_bytes=settings.max_body_bytes)]
     if settings.cors_origins:
         middleware.append(
             Middleware(

@@ -29,6 +29,12 @@ class Settings:
     max_query_aliases: int = 30
     max_query_cost: int = 10_000
     max_query_tokens: int = 5_000
+    #: Development: the tokens file `scripts/serve` writes; GraphiQL's header editor starts with its storefront token.
+    graphiql_tokens_file: str | None = None
+    #: `/metrics` (Prometheus) and the JSON request log on stdout; GATEWAY_OTEL=1 adds OpenTelemetry tracing.
+    metrics: bool = True
+    request_log: bool = True
+    otel: bool = False
 
     @property
     def is_production(self) -> bool:
@@ -72,4 +78,8 @@ def load_settings() -> Settings:
         max_query_aliases=int(os.environ.get("GATEWAY_MAX_QUERY_ALIASES", "30")),
         max_query_cost=int(os.environ.get("GATEWAY_MAX_QUERY_COST", "10000")),
         max_query_tokens=int(os.environ.get("GATEWAY_MAX_QUERY_TOKENS", "5000")),
+        graphiql_tokens_file=os.environ.get("GATEWAY_GRAPHIQL_TOKENS_FILE") or None,
+        metrics=_flag("GATEWAY_METRICS") is not False,
+        request_log=_flag("GATEWAY_REQUEST_LOG") is not False,
+        otel=_flag("GATEWAY_OTEL") is True,
     )

@@ -139,7 +139,9 @@ def sql_counter(engine: AsyncEngine) -> Iterator[StatementCounter]:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, host="127.0.0.1", port=0, environment="test")
+    # No principal cache in-process: statement counts must not depend on how long ago a token was checked.
+    # (Real server processes in the race/shutdown tests keep the production default.)
+    return Settings(database_url=database_url, host="127.0.0.1", port=0, environment="test", token_cache_ttl_s=0)
 
 
 @pytest.fixture

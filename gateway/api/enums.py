@@ -54,6 +54,7 @@ ERROR_CODES = {
     "NO_SHIPPING_ZONE": "The store does not ship to a consignment's address.",
     "SHIPPING_QUOTE_STALE": "A consignment's options were priced before a configuration change.",
     "NO_SHIPPING_OPTION_SELECTED": "A shipping consignment has no selected option.",
+    "PICKUP_METHOD_UNAVAILABLE": "A pickup consignment's location was removed or disabled.",
     "IDEMPOTENCY_KEY_REUSED": "The idempotency key was used before with a different input.",
     "ORDER_CANCELLED": "The order is cancelled.",
     "ORDER_HAS_SHIPMENTS": "Items of the order have shipped.",
@@ -71,4 +72,5 @@ PROBLEM_CODES = {
     "NO_SHIPPING_ZONE": "The store does not ship to the consignment's address.",
     "SHIPPING_QUOTE_STALE": "Options were priced before a change: call refreshShippingOptions.",
     "NO_SHIPPING_OPTION_SELECTED": "The consignment needs a selected shipping option.",
+    "PICKUP_METHOD_UNAVAILABLE": "The pickup location was removed or disabled: choose another one or ship.",
 }

@@ -21,6 +21,7 @@ from gateway.api.order.queries import OrderQuery
 from gateway.api.permissions import AccessControl
 from gateway.api.shipping.mutations import ShippingMutation
 from gateway.api.shipping.queries import ShippingQuery
+from gateway.observability import OperationObserver, tracing_extensions
 
 
 @strawberry.type(description="Read the catalog, checkouts, orders and shipping configuration.")
@@ -40,7 +41,11 @@ class GatewaySchema(strawberry.Schema):
 
 
 def build_schema(
-    limits: QueryLimits | None = None, *, introspection: bool = True, max_batch_operations: int = 10
+    limits: QueryLimits | None = None,
+    *,
+    introspection: bool = True,
+    max_batch_operations: int = 10,
+    tracing: bool = False,
 ) -> GatewaySchema:
     """The schema with its guards: size, depth, alias and cost limits, access control, error shaping.
 
@@ -55,6 +60,9 @@ def build_schema(
         query=Query,
         mutation=Mutation,
         extensions=[
+            # First, so it sees errors after ErrorShaping gave them codes (exit hooks run in reverse).
+            OperationObserver,
+            *tracing_extensions(tracing),
             lambda: MaxTokensLimiter(limits.max_tokens),
             lambda: ParserCache(maxsize=1024),
             lambda: AddValidationRules(rules),

@@ -65,6 +65,8 @@ def _completion_errors(
                 ]
             elif problem.code is ProblemCode.NO_SHIPPING_ZONE:
                 errors.append(Problem(code, problem.message, (*where, "address")))
+            elif problem.code is ProblemCode.PICKUP_METHOD_UNAVAILABLE:
+                errors.append(Problem(code, problem.message, (*where, "pickupOption")))
             else:
                 errors.append(Problem(code, problem.message, (*where, "selectedShippingOption")))
     return errors
@@ -98,7 +100,9 @@ async def _place_order(conn: AsyncConnection, store_id: int, checkout: Row[Any])
     for portion in portions:
         assigned[portion.line_item_id] = assigned.get(portion.line_item_id, 0) + portion.quantity
     version = (await queries.shipping_config_versions(conn, [store_id]))[store_id]
-    problems = checkout_problems(checkout, line_items, assigned, consignments, version)
+    pickups = {row.id: row for row in await queries.pickup_methods_for_store(conn, store_id)}
+    enabled = {pickup_id for pickup_id, row in pickups.items() if row.enabled}
+    problems = checkout_problems(checkout, line_items, assigned, consignments, version, enabled)
     if problems:
         raise InvalidInput(_completion_errors(problems, line_items, consignments))
 
@@ -129,7 +133,6 @@ async def _place_order(conn: AsyncConnection, store_id: int, checkout: Row[Any])
         (row.consignment_id, row.id): row
         for row in await queries.quotes_by_consignment_ids(conn, store_id, [row.id for row in consignments])
     }
-    pickups = {row.id: row for row in await queries.pickup_methods_for_store(conn, store_id)}
     products: list[dict[str, Any]] = []
     for position, consignment in enumerate(consignments):
         mine = [portion for portion in portions if portion.consignment_id == consignment.id]

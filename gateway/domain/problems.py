@@ -6,7 +6,7 @@ refuses while it is not empty), so the two can never disagree.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -22,6 +22,7 @@ class ProblemCode(str, Enum):
     NO_SHIPPING_ZONE = "NO_SHIPPING_ZONE"
     SHIPPING_QUOTE_STALE = "SHIPPING_QUOTE_STALE"
     NO_SHIPPING_OPTION_SELECTED = "NO_SHIPPING_OPTION_SELECTED"
+    PICKUP_METHOD_UNAVAILABLE = "PICKUP_METHOD_UNAVAILABLE"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +47,9 @@ def checkout_problems(
     assigned: Mapping[str, int],
     consignments: Sequence[Any],
     config_version: int,
+    pickup_method_ids: Collection[int],
 ) -> list[CheckoutProblem]:
+    """`pickup_method_ids`: the store's enabled pickup methods."""
     problems: list[CheckoutProblem] = []
     if checkout.billing_address is None:
         problems.append(CheckoutProblem(ProblemCode.MISSING_BILLING_ADDRESS, "add a billing address"))
@@ -74,6 +77,14 @@ def checkout_problems(
             )
     for consignment in consignments:
         if consignment.pickup_method_id is not None:
+            if consignment.pickup_method_id not in pickup_method_ids:
+                problems.append(
+                    CheckoutProblem(
+                        ProblemCode.PICKUP_METHOD_UNAVAILABLE,
+                        "the pickup location was removed or disabled: choose another one or ship instead",
+                        consignment_id=consignment.id,
+                    )
+                )
             continue
         missing = missing_fields(consignment.address)
         if missing:

@@ -222,17 +222,19 @@ class Checkout:
     async def problems(self, info: strawberry.Info) -> list[CheckoutProblem]:
         loaders = info.context.loaders
         # Load side by side so these batch with the sibling fields' loads of the same level.
-        line_items, consignments, version = await asyncio.gather(
+        line_items, consignments, version, pickups = await asyncio.gather(
             loaders.line_items_by_checkout_id.load(self.id),
             loaders.consignments_by_checkout_id.load(self.id),
             loaders.shipping_config_version_by_store_id.load(self.store_id),  # type: ignore[attr-defined]
+            loaders.pickup_methods_by_store_id.load(self.store_id),  # type: ignore[attr-defined]
         )
+        enabled = {row.id for row in pickups if row.enabled}
         physical = [line.id for line in line_items if line.requires_shipping]
         counts = await loaders.assigned_quantity_by_line_item_id.load_many(physical)
         assigned = dict(zip(physical, counts, strict=True))
         return [
             CheckoutProblem.from_domain(problem)
-            for problem in checkout_problems(self, line_items, assigned, consignments, version)
+            for problem in checkout_problems(self, line_items, assigned, consignments, version, enabled)
         ]
 
     @strawberry.field(

@@ -9,13 +9,17 @@ import strawberry
 from gateway.api.order.types import OrderStatusEnum, ShippingProviderEnum
 from gateway.domain import inputs
 
+MAX_ID = 2**31 - 1
+
 
 def int_id(value: strawberry.ID | int) -> int:
-    """Order-side ids are integers; anything else matches nothing."""
+    """Integer ids (orders, addresses, products, shipments, zones, methods); anything else, including
+    numbers outside the id columns' range, matches nothing."""
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         return -1
+    return number if 0 < number <= MAX_ID else -1
 
 
 @strawberry.input(description="Narrow the orders list; all given conditions must hold.")

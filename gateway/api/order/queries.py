@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 import strawberry
@@ -26,6 +26,13 @@ class OrderConnection:
     edges: list[OrderEdge] = strawberry.field(description="Orders with their cursors.")
     nodes: list[Order] = strawberry.field(description="The orders of this page.")
     page_info: PageInfo = strawberry.field(description="Paging state.")
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """Times without an offset are read as UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
 
 
 def _parse_order_key(key: str) -> tuple[datetime, int]:
@@ -70,8 +77,8 @@ class OrderQuery:
                 limit=first + 1,
                 status=conditions.status.value if conditions.status else None,
                 email=conditions.email,
-                created_after=conditions.created_after,
-                created_before=conditions.created_before,
+                created_after=as_utc(conditions.created_after),
+                created_before=as_utc(conditions.created_before),
             ),
         )
         return build_connection(OrderConnection, OrderEdge, list(rows), first, lambda row: time_cursor("order", row))

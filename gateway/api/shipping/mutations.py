@@ -9,6 +9,7 @@ import strawberry
 
 from gateway.api.errors import UserError
 from gateway.api.inputs import INPUT
+from gateway.api.order.inputs import int_id
 from gateway.api.permissions import access
 from gateway.api.shipping.inputs import (
     ConnectCarrierInput,
@@ -28,14 +29,6 @@ from gateway.domain import shipping_config as config
 from gateway.storage import queries
 
 _WRITE = access("shipping:write")
-
-
-def _id(value: strawberry.ID | int) -> int:
-    """Ids are integers here; anything else can match nothing."""
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return -1
 
 
 @strawberry.type(description="Result of a zone mutation.")
@@ -116,7 +109,7 @@ class ShippingMutation:
         info: strawberry.Info,
         input: Annotated[UpdateShippingZoneInput, strawberry.argument(description=INPUT)],
     ) -> ShippingZonePayload:
-        data, store_id, zone_id = input.to_domain(), info.context.store_id, _id(input.id)
+        data, store_id, zone_id = input.to_domain(), info.context.store_id, int_id(input.id)
         written, errors = await in_transaction(info, lambda conn: config.update_zone(conn, store_id, zone_id, data))
         return ShippingZonePayload(zone=await _zone(info, written), errors=errors)
 
@@ -124,7 +117,7 @@ class ShippingMutation:
     async def delete_shipping_zone(
         self, info: strawberry.Info, input: Annotated[DeleteByIdInput, strawberry.argument(description=INPUT)]
     ) -> DeletePayload:
-        store_id, zone_id = info.context.store_id, _id(input.id)
+        store_id, zone_id = info.context.store_id, int_id(input.id)
         deleted, errors = await in_transaction(info, lambda conn: config.delete_zone(conn, store_id, zone_id))
         return DeletePayload(deleted_id=strawberry.ID(str(deleted)) if deleted is not None else None, errors=errors)
 
@@ -139,7 +132,7 @@ class ShippingMutation:
         info: strawberry.Info,
         input: Annotated[CreateShippingMethodInput, strawberry.argument(description=INPUT)],
     ) -> ShippingMethodPayload:
-        data, store_id, zone_id = input.to_domain(), info.context.store_id, _id(input.zone_id)
+        data, store_id, zone_id = input.to_domain(), info.context.store_id, int_id(input.zone_id)
         registered = info.context.carriers.is_registered
         method_id, errors = await in_transaction(
             info, lambda conn: config.create_method(conn, store_id, zone_id, data, registered)
@@ -152,7 +145,7 @@ class ShippingMutation:
         info: strawberry.Info,
         input: Annotated[UpdateShippingMethodInput, strawberry.argument(description=INPUT)],
     ) -> ShippingMethodPayload:
-        data, store_id, method_id = input.to_domain(), info.context.store_id, _id(input.id)
+        data, store_id, method_id = input.to_domain(), info.context.store_id, int_id(input.id)
         registered = info.context.carriers.is_registered
         written, errors = await in_transaction(
             info, lambda conn: config.update_method(conn, store_id, method_id, data, registered)
@@ -163,7 +156,7 @@ class ShippingMutation:
     async def delete_shipping_method(
         self, info: strawberry.Info, input: Annotated[DeleteByIdInput, strawberry.argument(description=INPUT)]
     ) -> DeletePayload:
-        store_id, method_id = info.context.store_id, _id(input.id)
+        store_id, method_id = info.context.store_id, int_id(input.id)
         deleted, errors = await in_transaction(info, lambda conn: config.delete_method(conn, store_id, method_id))
         return DeletePayload(deleted_id=strawberry.ID(str(deleted)) if deleted is not None else None, errors=errors)
 
@@ -199,7 +192,7 @@ class ShippingMutation:
     async def delete_pickup_method(
         self, info: strawberry.Info, input: Annotated[DeleteByIdInput, strawberry.argument(description=INPUT)]
     ) -> DeletePayload:
-        store_id, method_id = info.context.store_id, _id(input.id)
+        store_id, method_id = info.context.store_id, int_id(input.id)
         deleted, errors = await in_transaction(
             info, lambda conn: config.delete_pickup_method(conn, store_id, method_id)
         )

@@ -1,0 +1,150 @@
+"""A closed-loop HTTP load generator over raw asyncio streams (keep-alive, no client library overhead),
+and process CPU / memory readings from /proc."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class RunResult:
+    requests: int = 0
+    errors: int = 0
+    latencies: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    peak_rss_mb: float = 0.0
+
+    def summary(self) -> dict[str, Any]:
+        ordered = sorted(self.latencies) or [0.0]
+
+        def pct(p: float) -> float:
+            return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
+
+        return {
+            "requests": self.requests,
+            "errors": self.errors,
+            "rps": self.requests / self.seconds if self.seconds else 0.0,
+            "p50_ms": pct(0.50),
+            "p95_ms": pct(0.95),
+            "p99_ms": pct(0.99),
+            "cpu_ms_per_request": self.cpu_seconds * 1000 / self.requests if self.requests else 0.0,
+            "peak_rss_mb": self.peak_rss_mb,
+        }
+
+
+def process_tree(root: int) -> list[int]:
+    """`root` and its descendants (uvicorn --workers forks children)."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    fields = handle.read().rsplit(")", 1)[1].split()
+                parents[int(entry)] = int(fields[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    tree, frontier = [root], [root]
+    while frontier:
+        frontier = [pid for pid, parent in parents.items() if parent in frontier]
+        tree += frontier
+    return tree
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / CLOCK_TICKS
+
+
+def peak_rss_mb(pids: list[int]) -> float:
+    peak = 0.0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/status") as handle:
+                for line in handle:
+                    if line.startswith("VmHWM:"):
+                        peak = max(peak, int(line.split()[1]) / 1024)
+        except OSError:
+            continue
+    return peak
+
+
+def current_rss_mb(pids: list[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/status") as handle:
+                for line in handle:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) / 1024
+        except OSError:
+            continue
+    return total
+
+
+async def _worker(
+    port: int, path: str, make: Callable[[], tuple[str, dict[str, Any], str]], tokens: dict[str, str],
+    deadline: float, result: RunResult, record: bool,
+) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        while time.perf_counter() < deadline:
+            query, variables, kind = make()
+            body = orjson.dumps({"query": query, "variables": variables})
+            head = (
+                f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                f"X-Auth-Token: {tokens[kind]}\r\nContent-Length: {len(body)}\r\n\r\n"
+            ).encode()
+            started = time.perf_counter()
+            writer.write(head + body)
+            await writer.drain()
+            headers = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in headers.split(b"\r\n"):
+                if line[:15].lower() == b"content-length:":
+                    length = int(line[15:])
+            payload = await reader.readexactly(length)
+            elapsed = time.perf_counter() - started
+            if not record:
+                continue
+            result.requests += 1
+            result.latencies.append(elapsed)
+            if not headers.startswith(b"HTTP/1.1 200") or b'"errors":[{' in payload:
+                result.errors += 1
+    finally:
+        writer.close()
+
+
+async def run_load(
+    *, port: int, path: str, make: Callable[[], tuple[str, dict[str, Any], str]], tokens: dict[str, str],
+    concurrency: int, duration: float, warmup: float, server_pid: int,
+) -> RunResult:
+    result = RunResult()
+    if warmup > 0:
+        end = time.perf_counter() + warmup
+        await asyncio.gather(*(_worker(port, path, make, tokens, end, result, False) for _ in range(concurrency)))
+    pids = process_tree(server_pid)
+    cpu_before = cpu_seconds(pids)
+    started = time.perf_counter()
+    end = started + duration
+    await asyncio.gather(*(_worker(port, path, make, tokens, end, result, True) for _ in range(concurrency)))
+    result.seconds = time.perf_counter() - started
+    result.cpu_seconds = cpu_seconds(pids) - cpu_before
+    result.peak_rss_mb = peak_rss_mb(pids)
+    return result
