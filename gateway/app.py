@@ -35,6 +35,8 @@ from gateway.storage.health import is_unavailable, ping
 from gateway.storage.migrate import current_revision, head_revision
 
 log = logging.getLogger("gateway.app")
+# aiosqlite logs every statement with its parameters at DEBUG (carrier credentials included): never.
+logging.getLogger("aiosqlite").setLevel(logging.INFO)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 DEMO_CARRIER_PATH = "/_demo/carrier/rates"
 
@@ -194,6 +196,7 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
         introspection=settings.introspection_enabled,
         max_batch_operations=settings.max_batch_operations,
         tracing=settings.otel,
+        fast_path=settings.fast_path,
     )
     graphql = GatewayGraphQL(schema, engine, settings, carriers)
     observe_engine(engine)

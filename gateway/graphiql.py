@@ -34,20 +34,22 @@ CDN_PREFIX = "https://unpkg.com/"
 
 #: What the default tab holds: it runs as is against the demo catalog (`gateway seed-demo`).
 EXAMPLE_OPERATION = """\
-# The checkout gateway's GraphiQL, served from the gateway itself (no CDN).
+# The checkout gateway's GraphiQL, served by the gateway.
 #
-# Headers (bottom left): in development the demo storefront token from
-# .gateway/demo-tokens is already there; otherwise paste
+# Headers tab (below): in development it already holds
+# the demo storefront token; otherwise paste
 #   {"X-Auth-Token": "<storefront token>"}
 #
-# Run this (Ctrl-Enter, or the play button) to start a checkout with two demo
-# products. Then, in a new tab, read it back with its id:
-#
+# Run this (Ctrl-Enter or the play button) to start a
+# checkout with two demo products, then read it back by
+# its id in a new tab (+):
 #   query Checkout($id: ID!) {
-#     checkout(id: $id) { id version grandTotal { value currencyCode } problems { code } }
+#     checkout(id: $id) {
+#       id version problems { code }
+#       grandTotal { value currencyCode }
+#     }
 #   }
-#
-# The Docs button (top left) lists every type; Ctrl-Space autocompletes.
+# Docs: the book icon, top left. Autocomplete: Ctrl-Space.
 mutation CreateCheckout {
   createCheckout(
     input: {
@@ -110,9 +112,7 @@ def offline_template(html: str | None = None) -> str:
     if start < 0 or end < 0:
         raise PageTemplateChanged("strawberry's GraphiQL page no longer defines EXAMPLE_QUERY")
     html = html[:start] + "const EXAMPLE_QUERY = " + _js_literal(EXAMPLE_OPERATION) + ";" + html[end + 2 :]
-    html = _replace_once(
-        html, _HEADERS_STATE, f"React.useState(parameters.headers || {_DEFAULT_HEADERS})"
-    )
+    html = _replace_once(html, _HEADERS_STATE, f"React.useState(parameters.headers || {_DEFAULT_HEADERS})")
     html = _replace_once(html, _INLINE_SCRIPT, f'<script nonce="{_NONCE}">\n')
     html = _replace_once(html, _INLINE_STYLE, f'<style nonce="{_NONCE}">')
     if "https://" in html.replace("http://www.w3.org/2000/svg", ""):

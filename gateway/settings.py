@@ -35,6 +35,8 @@ class Settings:
     metrics: bool = True
     request_log: bool = True
     otel: bool = False
+    #: GATEWAY_FAST_PATH=0 runs every query through graphql-core's standard execution (see gateway.api.fastpath).
+    fast_path: bool = True
 
     @property
     def is_production(self) -> bool:
@@ -82,4 +84,5 @@ def load_settings() -> Settings:
         metrics=_flag("GATEWAY_METRICS") is not False,
         request_log=_flag("GATEWAY_REQUEST_LOG") is not False,
         otel=_flag("GATEWAY_OTEL") is True,
+        fast_path=_flag("GATEWAY_FAST_PATH") is not False,
     )

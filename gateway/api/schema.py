@@ -15,6 +15,7 @@ from gateway.api.catalog.queries import CatalogQuery
 from gateway.api.checkout.mutations import CheckoutMutation
 from gateway.api.checkout.queries import CheckoutQuery
 from gateway.api.errors import ErrorShaping, log_errors
+from gateway.api.fastpath import fast_execution
 from gateway.api.limits import QueryLimits, operation_limits_rule
 from gateway.api.order.mutations import OrderMutation
 from gateway.api.order.queries import OrderQuery
@@ -46,11 +47,13 @@ def build_schema(
     introspection: bool = True,
     max_batch_operations: int = 10,
     tracing: bool = False,
+    fast_path: bool = True,
 ) -> GatewaySchema:
     """The schema with its guards: size, depth, alias and cost limits, access control, error shaping.
 
     Parse and validation results are cached per distinct document, so the limits cost nothing on
-    repeated operations.
+    repeated operations. With `fast_path`, validated queries run from a compiled plan after access
+    control (see `gateway.api.fastpath`), falling back to standard execution for anything else.
     """
     limits = limits or QueryLimits()
     rules: list[Any] = [operation_limits_rule(limits)]
@@ -68,6 +71,8 @@ def build_schema(
             lambda: AddValidationRules(rules),
             lambda: ValidationCache(maxsize=1024),
             AccessControl,
+            # After AccessControl: runs only when access was granted (no result set yet).
+            *([fast_execution()] if fast_path else []),
             ErrorShaping,
         ],
         config=StrawberryConfig(

@@ -92,9 +92,9 @@ def fingerprint(address: Mapping[str, Any] | None, items: ItemList, config_versi
     return hashlib.sha256(json.dumps(document, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def option_id(key: str, priced_from: str) -> str:
-    """Stable for the same method and inputs; different once either changes."""
-    return hashlib.sha256(f"{key}|{priced_from}".encode()).hexdigest()[:32]
+def option_id(consignment_id: str, key: str, priced_from: str) -> str:
+    """Stable for the same consignment, method and inputs; different once any of them changes."""
+    return hashlib.sha256(f"{consignment_id}|{key}|{priced_from}".encode()).hexdigest()[:32]
 
 
 async def _carrier_rates(
@@ -212,7 +212,7 @@ def quote_rows(consignment: Any, result: QuoteResult, currency_code: str) -> lis
     return [
         {
             "consignment_id": consignment.id,
-            "id": option_id(option.key, result.fingerprint),
+            "id": option_id(consignment.id, option.key, result.fingerprint),
             "store_id": consignment.store_id,
             "checkout_id": consignment.checkout_id,
             "position": position,

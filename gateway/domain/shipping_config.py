@@ -51,6 +51,8 @@ class ZoneInput:
     free_shipping_minimum_subtotal: Decimal | None = None
     handling_fee: HandlingFeeInput | None = None
     clear_handling_fee: bool = False
+    #: Free shipping was sent: write both its fields, so a null minimum really clears the minimum.
+    replace_free_shipping: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +157,7 @@ def _zone_values(
         values["enabled"] = True if data.enabled is None else data.enabled
     if data.free_shipping_enabled is not None or required:
         values["free_shipping_enabled"] = bool(data.free_shipping_enabled)
-    if data.free_shipping_minimum_subtotal is not None or required:
+    if data.free_shipping_minimum_subtotal is not None or required or data.replace_free_shipping:
         _amount(data.free_shipping_minimum_subtotal, ("freeShipping", "minimumSubtotal"), problems)
         values["free_shipping_minimum_subtotal"] = data.free_shipping_minimum_subtotal
     if data.handling_fee is not None or data.clear_handling_fee or required:
@@ -268,7 +270,9 @@ def _method_values(
     if method_type is MethodType.CARRIER:
         if not carrier_id:
             problems.append(Problem(ErrorCode.REQUIRED, "a CARRIER method needs carrierId", ("carrierId",)))
-        elif not is_connected(carrier_id):
+        elif (
+            data.carrier_id is not None or existing is None or existing.type != method_type.value
+        ) and not is_connected(carrier_id):
             problems.append(
                 Problem(ErrorCode.CARRIER_NOT_CONNECTED, f"connect carrier {carrier_id!r} first", ("carrierId",))
             )

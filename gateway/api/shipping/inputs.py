@@ -104,6 +104,7 @@ class UpdateShippingZoneInput:
             free_shipping_minimum_subtotal=self.free_shipping.minimum_subtotal if self.free_shipping else None,
             handling_fee=_zone_fee(fee),
             clear_handling_fee=self.handling_fee is not None and fee is None,
+            replace_free_shipping=self.free_shipping is not None,
         )
 
 

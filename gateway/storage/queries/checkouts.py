@@ -16,6 +16,7 @@ from gateway.storage.models import (
     line_item,
     shipping_quote,
 )
+from gateway.storage.queries.paging import newest_first
 
 Rows = Sequence[Row[Any]]
 
@@ -127,14 +128,5 @@ async def insert_consignment_items(conn: AsyncConnection, rows: list[dict[str, A
 
 async def checkouts_page(conn: AsyncConnection, store_id: int, before: tuple[Any, str] | None, limit: int) -> Rows:
     """Newest first; `before` is the (created_at, id) of the last row of the previous page."""
-    stmt = sa.select(checkout).where(checkout.c.store_id == store_id)
-    if before is not None:
-        created_at, checkout_id = before
-        stmt = stmt.where(
-            sa.or_(
-                checkout.c.created_at < created_at,
-                sa.and_(checkout.c.created_at == created_at, checkout.c.id < checkout_id),
-            )
-        )
-    stmt = stmt.order_by(checkout.c.created_at.desc(), checkout.c.id.desc()).limit(limit)
+    stmt = newest_first(sa.select(checkout).where(checkout.c.store_id == store_id), checkout, before, limit)
     return (await conn.execute(stmt)).all()

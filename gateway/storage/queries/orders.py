@@ -19,6 +19,7 @@ from gateway.storage.models import (
     shipment,
     shipment_item,
 )
+from gateway.storage.queries.paging import newest_first
 
 Rows = Sequence[Row[Any]]
 
@@ -75,15 +76,7 @@ async def orders_page(
         stmt = stmt.where(orders.c.created_at >= created_after)
     if created_before is not None:
         stmt = stmt.where(orders.c.created_at < created_before)
-    if before is not None:
-        created_at, order_id = before
-        stmt = stmt.where(
-            sa.or_(
-                orders.c.created_at < created_at,
-                sa.and_(orders.c.created_at == created_at, orders.c.id < order_id),
-            )
-        )
-    stmt = stmt.order_by(orders.c.created_at.desc(), orders.c.id.desc()).limit(limit)
+    stmt = newest_first(stmt, orders, before, limit)
     return (await conn.execute(stmt)).all()
 
 

@@ -1,0 +1,106 @@
+"""The schema extension that answers validated queries from a compiled plan.
+
+It sits after `AccessControl` in the extension list, so its `on_execute` runs after access was checked
+and only when that left no result; parsing, the parser and validation caches, the query limits,
+`ErrorShaping` and `OperationObserver` all stay as they are. When the fast path succeeds it sets
+`execution_context.result`, and strawberry skips graphql-core's execution; when it cannot answer
+(not a query, something the planner does not cover, any error, a null in a non-null position), it
+leaves the result unset and graphql-core executes the operation as usual, producing the standard
+response, errors included.
+
+The hook is asynchronous: with the fast path on, the schema serves `execute` (what the ASGI view
+uses), not `execute_sync`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from typing import Any
+
+from graphql import DocumentNode, ExecutionResult
+from strawberry.extensions import SchemaExtension
+
+from gateway.api.fastpath.plan import OperationPlan, build_plan
+from gateway.api.fastpath.run import execute_plan
+
+log = logging.getLogger("gateway.fastpath")
+
+
+def schema_supported(schema: Any) -> bool:
+    """False when graphql-core's execution would do something per field the fast path cannot: field
+    middleware (an extension implementing `resolve`), schema directives, exception handlers, incremental
+    delivery, a custom execution context."""
+    if schema.directives or getattr(schema.config, "enable_experimental_incremental_execution", False):
+        return False
+    if getattr(schema.schema_converter, "_exception_handler_specs", None):
+        return False
+    execution_context_class = getattr(schema, "execution_context_class", None)
+    if execution_context_class is not None and execution_context_class.__module__ != "strawberry.schema.schema":
+        return False
+    for extension in schema.extensions:
+        instance = extension if isinstance(extension, SchemaExtension) else extension()
+        if instance._implements_resolve():
+            return False
+    return True
+
+
+class PlanCache:
+    """Plans (or None: not covered) by (document text, operation name), least recently used dropped."""
+
+    def __init__(self, maxsize: int = 1024) -> None:
+        self.maxsize = maxsize
+        self._plans: OrderedDict[tuple[str, str | None], OperationPlan | None] = OrderedDict()
+        self._supported: bool | None = None
+        #: Fast executions, and fallbacks to standard execution after a fast attempt (for tests and metrics).
+        self.answered = 0
+        self.fell_back = 0
+
+    def get(self, schema: Any, query: str, operation_name: str | None, document: DocumentNode) -> OperationPlan | None:
+        if self._supported is None:
+            self._supported = schema_supported(schema)
+        if not self._supported:
+            return None
+        key = (query, operation_name)
+        plans = self._plans
+        if key in plans:
+            plans.move_to_end(key)
+            return plans[key]
+        plan = build_plan(schema, document, operation_name)
+        plans[key] = plan
+        if len(plans) > self.maxsize:
+            plans.popitem(last=False)
+        return plan
+
+
+class FastExecution(SchemaExtension):
+    def __init__(self, *, plans: PlanCache) -> None:
+        super().__init__()
+        self.plans = plans
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        ctx = self.execution_context
+        if ctx.result is None and ctx.query is not None and ctx.graphql_document is not None:
+            plan = self.plans.get(ctx.schema, ctx.query, ctx.operation_name, ctx.graphql_document)
+            if plan is not None:
+                try:
+                    data = await execute_plan(ctx.schema, plan, ctx.context, ctx.root_value, ctx.variables)
+                except Exception:  # noqa: BLE001 - standard execution reports it properly
+                    self.plans.fell_back += 1
+                    log.debug("fast path declined %s; standard execution takes over", ctx.operation_name, exc_info=True)
+                else:
+                    self.plans.answered += 1
+                    ctx.result = ExecutionResult(data=data, errors=None)
+        yield
+
+
+def fast_execution(maxsize: int = 1024) -> Any:
+    """An extension factory for one schema, with its own plan cache."""
+    plans = PlanCache(maxsize)
+
+    def factory() -> FastExecution:
+        return FastExecution(plans=plans)
+
+    factory.plans = plans  # type: ignore[attr-defined]
+    return factory

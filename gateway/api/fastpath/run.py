@@ -1,0 +1,302 @@
+"""Executing a plan: level by level, into plain dicts, without graphql-core's per-field machinery.
+
+For every object of one level, every field's value is read or its resolver called; the coroutines of
+the level are then driven together (`drive`), so their DataLoader loads land in one batch per loader,
+exactly as when graphql-core gathers them; finally each value is completed into the result dicts
+and the objects of the next level are collected. Keys are written in selection order, so the result
+serialises byte for byte like graphql-core's.
+
+Anything unusual raises `Bail` (or the resolver's own exception): the caller then discards the fast
+result and runs standard execution, which produces the errors, nulls and paths clients expect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import types
+from collections.abc import Coroutine, Generator
+from inspect import isawaitable
+from typing import Any
+
+from graphql.execution.values import get_argument_values, get_variable_values
+from graphql.pyutils import Undefined
+from strawberry.types.arguments import convert_arguments
+
+from gateway.api.fastpath.plan import ATTR, CALL, DEFAULT, LEAF, LIST, OBJECT, Bail, ObjectPlan, OperationPlan, Shape
+
+_COROUTINE = types.CoroutineType
+
+
+class FastInfo:
+    """What resolvers get as `info` on the fast path: the context (all our resolvers use), the root
+    value and the coerced variables. Anything else raises AttributeError, and standard execution
+    takes over."""
+
+    __slots__ = ("context", "root_value", "variable_values")
+
+    def __init__(self, context: Any, root_value: Any, variable_values: dict[str, Any]) -> None:
+        self.context = context
+        self.root_value = root_value
+        self.variable_values = variable_values
+
+
+# --- driving a level's coroutines -----------------------------------------------------------------------
+
+
+@types.coroutine
+def _adopt(coro: Coroutine[Any, Any, Any], waiting_on: Any) -> Generator[Any, Any, Any]:
+    """Continue, inside a task, a coroutine `drive` started and left suspended on `waiting_on`."""
+    while True:
+        if waiting_on is not None:
+            waiting_on._asyncio_future_blocking = True  # what the task checks; `drive` had reset it
+        try:
+            sent = yield waiting_on
+        except BaseException as error:  # noqa: BLE001 - forwarded to the coroutine, as a task would
+            try:
+                waiting_on = coro.throw(error)
+            except StopIteration as stop:
+                return stop.value
+        else:
+            try:
+                waiting_on = coro.send(sent)
+            except StopIteration as stop:
+                return stop.value
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()
+
+
+async def drive(coros: list[Coroutine[Any, Any, Any]]) -> list[Any]:
+    """Run `coros` concurrently and return their results in order, like `asyncio.gather`, but stepping
+    them in this task instead of creating a task per coroutine.
+
+    Every coroutine is started before any is waited for; then the futures they wait on are awaited
+    together and the coroutines resumed, round after round. If one raises, the others still run to
+    completion (their connections are released normally) and `Bail` is raised. If this task is
+    cancelled, the suspended coroutines are handed to tasks and cancelled with it.
+    """
+    results: list[Any] = [None] * len(coros)
+    failed: BaseException | None = None
+    todo = list(range(len(coros)))
+    loop = asyncio.get_running_loop()
+    while todo:
+        blocked: list[tuple[int, Any]] = []
+        futures: set[Any] = set()
+        bare = False
+        for index in todo:
+            coro = coros[index]
+            try:
+                waiting_on = coro.send(None)
+            except StopIteration as stop:
+                results[index] = stop.value
+                continue
+            except (Exception, asyncio.CancelledError) as error:  # reported once all coroutines are done
+                failed = failed or error
+                continue
+            if waiting_on is None:  # a bare `yield` (asyncio.sleep(0)): resume on the next loop turn
+                bare = True
+            elif getattr(waiting_on, "_asyncio_future_blocking", None) is not None:
+                # As a task does, at once: another coroutine may await the same future next.
+                waiting_on._asyncio_future_blocking = False
+                futures.add(waiting_on)
+            else:  # not something asyncio can wait for (a task would throw RuntimeError into it)
+                failed = failed or RuntimeError(f"bad yield: {waiting_on!r}")
+                coro.close()
+                continue
+            blocked.append((index, waiting_on))
+        if not blocked:
+            break
+        try:
+            await _all_done(loop, futures, bare)
+        except BaseException:
+            for index, waiting_on in blocked:
+                task = asyncio.ensure_future(_adopt(coros[index], waiting_on))
+                task.add_done_callback(_retrieve)
+                task.cancel()
+            raise
+        todo = [index for index, _ in blocked]
+    if failed is not None:
+        raise Bail from failed
+    return results
+
+
+async def _all_done(loop: asyncio.AbstractEventLoop, futures: set[Any], bare: bool) -> None:
+    pending = [future for future in futures if not future.done()]
+    if not pending:
+        if bare:
+            await asyncio.sleep(0)
+        return
+    waiter = loop.create_future()
+    remaining = len(pending)
+
+    def one_done(_: Any) -> None:
+        nonlocal remaining
+        remaining -= 1
+        if remaining == 0 and not waiter.done():
+            waiter.set_result(None)
+
+    for future in pending:
+        future.add_done_callback(one_done)
+    try:
+        await waiter
+    finally:
+        if remaining:
+            for future in pending:
+                future.remove_done_callback(one_done)
+
+
+async def _awaited(awaitable: Any) -> Any:
+    return await awaitable
+
+
+# --- completing values ----------------------------------------------------------------------------------
+
+Level = dict[ObjectPlan, tuple[list[Any], list[dict[str, Any]]]]
+
+
+def complete(shape: Shape, value: Any, following: Level) -> Any:
+    """graphql-core's `complete_value` for one value: leaves serialised, objects queued for the next level."""
+    if value is None or value is Undefined:
+        if shape.non_null:
+            raise Bail
+        return None
+    kind = shape.kind
+    if kind == LEAF:
+        return shape.leaf(value)  # type: ignore[misc]
+    if kind == OBJECT:
+        if isinstance(value, Exception):
+            raise Bail
+        out: dict[str, Any] = {}
+        entry = following.get(shape.object)  # type: ignore[arg-type]
+        if entry is None:
+            following[shape.object] = ([value], [out])  # type: ignore[index]
+        else:
+            entry[0].append(value)
+            entry[1].append(out)
+        return out
+    if kind == LIST:
+        if type(value) is not list and type(value) is not tuple:
+            raise Bail  # other iterables: let graphql-core decide
+        item: Shape = shape.item  # type: ignore[assignment]
+        if item.kind == OBJECT and item.non_null:
+            sources: list[Any]
+            outs: list[dict[str, Any]]
+            entry = following.get(item.object)  # type: ignore[arg-type]
+            if entry is None:
+                sources, outs = following[item.object] = ([], [])  # type: ignore[index]
+            else:
+                sources, outs = entry
+            completed = []
+            for element in value:
+                if element is None or element is Undefined or isinstance(element, Exception):
+                    raise Bail
+                out = {}
+                sources.append(element)
+                outs.append(out)
+                completed.append(out)
+            return completed
+        identity = item.identity
+        return [element if type(element) is identity else complete(item, element, following) for element in value]
+    raise Bail  # pragma: no cover
+
+
+# --- the executor ---------------------------------------------------------------------------------------
+
+
+class _Request:
+    """Per request: the info object, and the converted arguments of each field, computed once."""
+
+    def __init__(self, schema: Any, plan: OperationPlan, context: Any, root_value: Any, variables: Any) -> None:
+        self.schema = schema
+        self.variables = variables
+        coerced = getattr(variables, "coerced", variables)
+        self.info = FastInfo(context, root_value, coerced)
+
+    def rows(self, plan: ObjectPlan) -> list[tuple[Any, ...]]:
+        """One tuple per field: (key, mode, attr, identity, shape, func, kwargs, pass_self, source_names, sync)."""
+        rows = []
+        for field in plan.fields:
+            kwargs: dict[str, Any] | None = None
+            if field.mode == CALL:
+                kwargs = self.arguments(field) if field.has_args else {}
+                if field.info_name is not None:
+                    kwargs[field.info_name] = self.info
+            func = field.default_resolver if field.mode == DEFAULT else field.func
+            rows.append(
+                (
+                    field.key,
+                    field.mode,
+                    field.attr,
+                    field.shape.identity,
+                    field.shape,
+                    func,
+                    kwargs,
+                    field.pass_self,
+                    field.source_names,
+                    field.sync,
+                )
+            )
+        return rows
+
+    def arguments(self, field: Any) -> dict[str, Any]:
+        raw = get_argument_values(field.field_def, field.node, self.variables)
+        config = self.schema.config
+        registry = self.schema.schema_converter.scalar_registry
+        return convert_arguments(
+            raw, field.strawberry_field.arguments, scalar_registry=registry, config=config, info=self.info
+        )
+
+
+async def execute_plan(
+    schema: Any, plan: OperationPlan, context: Any, root_value: Any, raw_variables: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The `data` of the operation; raises (`Bail` or anything a resolver raised) when standard
+    execution must produce the response instead."""
+    variables = get_variable_values(schema._schema, plan.variable_definitions, raw_variables or {})
+    if isinstance(variables, list):
+        raise Bail  # variable errors: graphql-core reports them
+    request = _Request(schema, plan, context, root_value, variables)
+    data: dict[str, Any] = {}
+    level: Level = {plan.root: ([root_value], [data])}
+    while level:
+        following: Level = {}
+        coros: list[Coroutine[Any, Any, Any]] = []
+        sinks: list[tuple[dict[str, Any], str, Shape]] = []
+        try:
+            for object_plan, (sources, outs) in level.items():
+                rows = request.rows(object_plan)
+                for source, out in zip(sources, outs, strict=True):
+                    for key, mode, attr, identity, shape, func, kwargs, pass_self, source_names, sync in rows:
+                        if mode == ATTR:
+                            value = getattr(source, attr)
+                        elif mode == CALL:
+                            if source_names:
+                                kwargs = {**kwargs, **dict.fromkeys(source_names, source)}
+                            value = func(source, **kwargs) if pass_self else func(**kwargs)
+                            if type(value) is _COROUTINE:
+                                out[key] = None  # keeps the key's position; filled in below
+                                coros.append(value)
+                                sinks.append((out, key, shape))
+                                continue
+                            if sync and isawaitable(value):
+                                out[key] = None
+                                coros.append(_awaited(value))
+                                sinks.append((out, key, shape))
+                                continue
+                        elif mode == DEFAULT:
+                            value = func(source, attr)
+                        else:  # TYPENAME
+                            value = attr
+                        out[key] = value if type(value) is identity else complete(shape, value, following)
+        except BaseException:
+            for coro in coros:
+                coro.close()
+            raise
+        if coros:
+            values = await drive(coros)
+            for (out, key, shape), value in zip(sinks, values, strict=True):
+                out[key] = value if type(value) is shape.identity else complete(shape, value, following)
+        level = following
+    return data
