@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -65,6 +65,10 @@ def error_response(status: int, code: str, message: str, request_id: str | None 
     )
 
 
+class TooManyOperations(Exception):
+    """A batched request with more operations than allowed."""
+
+
 class GatewayGraphQL(GraphQL[Context, None]):
     def __init__(
         self, schema: GatewaySchema, engine: AsyncEngine, settings: Settings, carriers: HttpCarrierTransport
@@ -78,15 +82,28 @@ class GatewayGraphQL(GraphQL[Context, None]):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             await super().__call__(scope, receive, send)
+        except TooManyOperations as error:
+            await error_response(400, "TOO_MANY_OPERATIONS", str(error))(scope, receive, send)
+        except ClientDisconnect:
+            raise
         except Exception as error:
-            if not is_unavailable(error):
-                raise
+            # Outside GraphQL execution (authentication, request parsing): never a stack trace to the client.
             request_id = scope.get("gateway_request_id")
-            log.warning("database unavailable (request %s): %s", request_id, type(error).__name__)
-            response = error_response(
-                503, "SERVICE_UNAVAILABLE", "the database is unavailable; retry shortly", request_id
-            )
+            if is_unavailable(error):
+                log.warning("database unavailable (request %s): %s", request_id, type(error).__name__)
+                response = error_response(
+                    503, "SERVICE_UNAVAILABLE", "the database is unavailable; retry shortly", request_id
+                )
+            else:
+                log.error("unexpected error outside execution (request %s)", request_id, exc_info=error)
+                response = error_response(500, "INTERNAL_SERVER_ERROR", "Internal server error", request_id)
             await response(scope, receive, send)
+
+    def _validate_batch_request(self, request_data: Any, protocol: Any) -> None:
+        limit = self.schema.config.batching_config["max_operations"]  # type: ignore[index]
+        if isinstance(request_data, list) and len(request_data) > limit:
+            raise TooManyOperations(f"a batch may hold at most {limit} operations, not {len(request_data)}")
+        super()._validate_batch_request(request_data, protocol)
 
     async def get_context(self, request: Any, response: Any) -> Context:
         incoming = request.headers.get("x-request-id", "")
@@ -164,7 +181,11 @@ class BodyLimit:
             started = started or message["type"] == "http.response.start"
             await send(message)
 
-        await self.app(scope, limited, tracking_send)
+        try:
+            await self.app(scope, limited, tracking_send)
+        except ClientDisconnect:
+            if not too_large:
+                raise
         if too_large and not started:
             await self._refuse(scope, receive, send)
 

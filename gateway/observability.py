@@ -49,6 +49,8 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 
+from gateway.api.errors import shape_errors
+
 request_log = logging.getLogger("gateway.requests")
 log = logging.getLogger("gateway.observability")
 
@@ -257,6 +259,20 @@ def user_error_codes(data: Any) -> list[str]:
     return codes
 
 
+def _as_graphql_error(error: BaseException) -> GraphQLError:
+    """The error strawberry will report for an exception that escaped the operation (a copy: shaping it
+    here must not change what the client gets)."""
+    if isinstance(error, GraphQLError):
+        return GraphQLError(
+            error.message,
+            nodes=error.nodes,
+            path=error.path,
+            original_error=error.original_error,
+            extensions=dict(error.extensions or {}),
+        )
+    return GraphQLError(str(error), original_error=error)
+
+
 def _observe_batches(loader_name: str, batch: Callable[[list[Any]], Awaitable[list[Any]]]) -> Any:
     histogram = BATCH_SIZES.labels(loader=loader_name)
 
@@ -282,14 +298,16 @@ class OperationObserver(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()
-        crashed = False
+        escaped: BaseException | None = None
         try:
             yield
-        except BaseException:
-            crashed = True
+        except BaseException as error:
+            # E.g. a syntax error raised inside the parser cache's hook: strawberry turns it into the
+            # response's only error after the extensions have exited.
+            escaped = error
             raise
         finally:
-            self._record(time.perf_counter() - started, crashed)
+            self._record(time.perf_counter() - started, escaped)
 
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context.context
@@ -309,7 +327,7 @@ class OperationObserver(SchemaExtension):
         except Exception:  # noqa: BLE001
             return None
 
-    def _record(self, duration_s: float, crashed: bool) -> None:
+    def _record(self, duration_s: float, escaped: BaseException | None) -> None:
         operation = self._operation()
         if operation is None:
             name, kind = "invalid", "unknown"
@@ -318,8 +336,8 @@ class OperationObserver(SchemaExtension):
             kind = operation.operation.value
         result = self.execution_context.result
         codes = error_codes(getattr(result, "errors", None))
-        if crashed and not codes:
-            codes = ["INTERNAL_SERVER_ERROR"]
+        if escaped is not None and not codes:
+            codes = error_codes(shape_errors([_as_graphql_error(escaped)], None))
         user_codes = user_error_codes(getattr(result, "data", None)) if kind == "mutation" else []
         label = operation_label(name)
         REQUESTS.labels(operation=label, operation_type=kind, outcome="error" if codes else "ok").inc()

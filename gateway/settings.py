@@ -27,7 +27,7 @@ class Settings:
     max_batch_operations: int = 10
     max_query_depth: int = 12
     max_query_aliases: int = 30
-    max_query_cost: int = 10_000
+    max_query_cost: int = 20_000
     max_query_tokens: int = 5_000
     #: Development: the tokens file `scripts/serve` writes; GraphiQL's header editor starts with its storefront token.
     graphiql_tokens_file: str | None = None
@@ -78,7 +78,7 @@ def load_settings() -> Settings:
         max_batch_operations=int(os.environ.get("GATEWAY_MAX_BATCH_OPERATIONS", "10")),
         max_query_depth=int(os.environ.get("GATEWAY_MAX_QUERY_DEPTH", "12")),
         max_query_aliases=int(os.environ.get("GATEWAY_MAX_QUERY_ALIASES", "30")),
-        max_query_cost=int(os.environ.get("GATEWAY_MAX_QUERY_COST", "10000")),
+        max_query_cost=int(os.environ.get("GATEWAY_MAX_QUERY_COST", "20000")),
         max_query_tokens=int(os.environ.get("GATEWAY_MAX_QUERY_TOKENS", "5000")),
         graphiql_tokens_file=os.environ.get("GATEWAY_GRAPHIQL_TOKENS_FILE") or None,
         metrics=_flag("GATEWAY_METRICS") is not False,

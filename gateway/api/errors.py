@@ -89,7 +89,7 @@ def _shape(error: GraphQLError, request_id: str | None) -> GraphQLError:
         )
     extensions: dict[str, Any] = dict(error.extensions or {})
     if "code" not in extensions:
-        if error.message.startswith("Document contains more than"):
+        if "Document contains more than" in error.message:
             extensions["code"] = "QUERY_TOO_LARGE"
         elif error.message.startswith("Batch requests"):
             extensions["code"] = "TOO_MANY_OPERATIONS"

@@ -51,7 +51,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     # Fail fast when the database is down, and recover without a restart once it is back.
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_timeout", 5)
-    kwargs.setdefault("connect_args", {"timeout": 3})
+    # command_timeout: a pooled connection whose peer stopped answering fails in seconds, not never.
+    kwargs.setdefault("connect_args", {"timeout": 3, "command_timeout": 5})
     return create_async_engine(url, **kwargs)
 
 

@@ -23,7 +23,7 @@ from graphql import DocumentNode, ExecutionResult
 from strawberry.extensions import SchemaExtension
 
 from gateway.api.fastpath.plan import OperationPlan, build_plan
-from gateway.api.fastpath.run import execute_plan
+from gateway.api.fastpath.run import compile_plan, execute_plan
 
 log = logging.getLogger("gateway.fastpath")
 
@@ -47,11 +47,18 @@ def schema_supported(schema: Any) -> bool:
 
 
 class PlanCache:
-    """Plans (or None: not covered) by (document text, operation name), least recently used dropped."""
+    """Compiled plans (or None: not covered) by (document text, operation name), least recently used
+    dropped.
 
-    def __init__(self, maxsize: int = 1024) -> None:
+    A document is planned and compiled the `min_uses`-th time it is executed (by default the second):
+    clients repeat their documents, and a stream of one-off documents then costs no compiling.
+    """
+
+    def __init__(self, maxsize: int = 512, min_uses: int = 2) -> None:
         self.maxsize = maxsize
+        self.min_uses = min_uses
         self._plans: OrderedDict[tuple[str, str | None], OperationPlan | None] = OrderedDict()
+        self._seen: OrderedDict[tuple[str, str | None], int] = OrderedDict()
         self._supported: bool | None = None
         #: Fast executions, and fallbacks to standard execution after a fast attempt (for tests and metrics).
         self.answered = 0
@@ -67,7 +74,15 @@ class PlanCache:
         if key in plans:
             plans.move_to_end(key)
             return plans[key]
+        uses = self._seen.pop(key, 0) + 1
+        if uses < self.min_uses:
+            self._seen[key] = uses
+            if len(self._seen) > self.maxsize:
+                self._seen.popitem(last=False)
+            return None
         plan = build_plan(schema, document, operation_name)
+        if plan is not None:
+            compile_plan(plan)
         plans[key] = plan
         if len(plans) > self.maxsize:
             plans.popitem(last=False)
@@ -95,9 +110,9 @@ class FastExecution(SchemaExtension):
         yield
 
 
-def fast_execution(maxsize: int = 1024) -> Any:
+def fast_execution(maxsize: int = 512, min_uses: int = 2) -> Any:
     """An extension factory for one schema, with its own plan cache."""
-    plans = PlanCache(maxsize)
+    plans = PlanCache(maxsize, min_uses)
 
     def factory() -> FastExecution:
         return FastExecution(plans=plans)

@@ -18,6 +18,7 @@ import builtins
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from inspect import iscoroutinefunction
 from typing import Any
 
@@ -92,6 +93,7 @@ def _generic_leaf(coerce: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return complete
 
 
+@lru_cache(maxsize=512)
 def leaf_completer(type_: GraphQLScalarType | GraphQLEnumType) -> Callable[[Any], Any]:
     """A function serialising a non-null value of this leaf type exactly as graphql-core would.
 
@@ -139,21 +141,25 @@ def leaf_completer(type_: GraphQLScalarType | GraphQLEnumType) -> Callable[[Any]
         return decimal
     wrapped = getattr(type_, "wrapped_cls", None)
     if isinstance(type_, GraphQLEnumType) and isinstance(wrapped, type):
+        # The names the serializer gives each member, and each member's plain value (rows hold the
+        # plain string of a str-valued enum), computed with the serializer itself.
         names: dict[Any, str] = {}
+        plain_names: dict[str, str] = {}
         for member in list(wrapped):  # type: ignore[call-overload]
-            try:
-                name = coerce(member)
-            except Exception:  # noqa: BLE001,S112 - such a member goes the generic way (and fails there)
-                continue
-            if isinstance(name, str):
-                names[member] = name
+            for value, table in ((member, names), (member.value, plain_names)):
+                if table is plain_names and type(value) is not str:
+                    continue
+                try:
+                    name = coerce(value)
+                except Exception:  # noqa: BLE001,S112 - such a value goes the generic way (and fails there)
+                    continue
+                if isinstance(name, str):
+                    table[value] = name
 
         def enum(value: Any) -> Any:
-            if type(value) is wrapped:
-                name = names.get(value)
-                if name is not None:
-                    return name
-            return generic(value)
+            kind = type(value)
+            name = names.get(value) if kind is wrapped else plain_names.get(value) if kind is str else None
+            return name if name is not None else generic(value)
 
         return enum
     return generic
@@ -173,6 +179,8 @@ class Shape:
     object: ObjectPlan | None = None
     #: A Python type whose values complete to themselves (`str` for String and ID, `bool` for Boolean).
     identity: type | None = None
+    #: LEAF shortcuts the compiled code inlines: "int" (Int), "decimal" (a `str`-serialised scalar).
+    shortcut: str | None = None
 
 
 @dataclass(slots=True, eq=False)
@@ -201,6 +209,8 @@ class FieldPlan:
 class ObjectPlan:
     type_name: str
     fields: list[FieldPlan] = field(default_factory=list)
+    #: The compiled level function (see `compile.py`).
+    run: Callable[..., None] | None = None
 
 
 @dataclass(slots=True, eq=False)
@@ -320,12 +330,17 @@ class _Planner:
         if isinstance(type_, GraphQLScalarType | GraphQLEnumType):
             leaf = leaf_completer(type_)
             identity: type | None = None
+            shortcut: str | None = None
             coerce = _output_coercer(type_)
             if coerce is _output_coercer(GraphQLString) or coerce is _output_coercer(GraphQLID):
                 identity = str
             elif coerce is _output_coercer(GraphQLBoolean):
                 identity = bool
-            return Shape(LEAF, non_null, leaf=leaf, identity=identity)
+            elif coerce is _output_coercer(GraphQLInt):
+                shortcut = "int"
+            elif coerce is builtins.str:
+                shortcut = "decimal"
+            return Shape(LEAF, non_null, leaf=leaf, identity=identity, shortcut=shortcut)
         if isinstance(type_, GraphQLObjectType):
             return Shape(OBJECT, non_null, object=self.object_plan(type_, selection_sets))
         raise Unsupported(f"abstract type {type_}")

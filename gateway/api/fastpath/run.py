@@ -15,16 +15,14 @@ from __future__ import annotations
 import asyncio
 import types
 from collections.abc import Coroutine, Generator
-from inspect import isawaitable
 from typing import Any
 
 from graphql.execution.values import get_argument_values, get_variable_values
 from graphql.pyutils import Undefined
 from strawberry.types.arguments import convert_arguments
 
-from gateway.api.fastpath.plan import ATTR, CALL, DEFAULT, LEAF, LIST, OBJECT, Bail, ObjectPlan, OperationPlan, Shape
-
-_COROUTINE = types.CoroutineType
+from gateway.api.fastpath.compile import compile_object_plan
+from gateway.api.fastpath.plan import CALL, LEAF, LIST, OBJECT, Bail, FieldPlan, ObjectPlan, OperationPlan, Shape
 
 
 class FastInfo:
@@ -111,10 +109,12 @@ async def drive(coros: list[Coroutine[Any, Any, Any]]) -> list[Any]:
         try:
             await _all_done(loop, futures, bare)
         except BaseException:
+            # Cancelled (or worse): hand each suspended coroutine to a task and cancel that task once
+            # it waits on the coroutine's future, so the coroutine sees CancelledError and cleans up.
             for index, waiting_on in blocked:
                 task = asyncio.ensure_future(_adopt(coros[index], waiting_on))
                 task.add_done_callback(_retrieve)
-                task.cancel()
+                loop.call_soon(task.cancel)
             raise
         todo = [index for index, _ in blocked]
     if failed is not None:
@@ -145,10 +145,6 @@ async def _all_done(loop: asyncio.AbstractEventLoop, futures: set[Any], bare: bo
         if remaining:
             for future in pending:
                 future.remove_done_callback(one_done)
-
-
-async def _awaited(awaitable: Any) -> Any:
-    return await awaitable
 
 
 # --- completing values ----------------------------------------------------------------------------------
@@ -206,47 +202,43 @@ def complete(shape: Shape, value: Any, following: Level) -> Any:
 
 
 class _Request:
-    """Per request: the info object, and the converted arguments of each field, computed once."""
+    """Per request: the info object, and the converted arguments of each resolver, computed once."""
 
-    def __init__(self, schema: Any, plan: OperationPlan, context: Any, root_value: Any, variables: Any) -> None:
+    def __init__(self, schema: Any, context: Any, root_value: Any, variables: Any) -> None:
         self.schema = schema
         self.variables = variables
-        coerced = getattr(variables, "coerced", variables)
-        self.info = FastInfo(context, root_value, coerced)
+        self.info = FastInfo(context, root_value, getattr(variables, "coerced", variables))
 
-    def rows(self, plan: ObjectPlan) -> list[tuple[Any, ...]]:
-        """One tuple per field: (key, mode, attr, identity, shape, func, kwargs, pass_self, source_names, sync)."""
-        rows = []
+    def kwargs(self, plan: ObjectPlan) -> list[dict[str, Any] | None] | None:
+        """Keyword arguments (converted arguments and info) by field index, for resolvers taking arguments."""
+        if not any(field.has_args and field.mode == CALL for field in plan.fields):
+            return None
+        table: list[dict[str, Any] | None] = []
         for field in plan.fields:
             kwargs: dict[str, Any] | None = None
-            if field.mode == CALL:
-                kwargs = self.arguments(field) if field.has_args else {}
+            if field.mode == CALL and field.has_args:
+                kwargs = self.arguments(field)
                 if field.info_name is not None:
                     kwargs[field.info_name] = self.info
-            func = field.default_resolver if field.mode == DEFAULT else field.func
-            rows.append(
-                (
-                    field.key,
-                    field.mode,
-                    field.attr,
-                    field.shape.identity,
-                    field.shape,
-                    func,
-                    kwargs,
-                    field.pass_self,
-                    field.source_names,
-                    field.sync,
-                )
-            )
-        return rows
+            table.append(kwargs)
+        return table
 
-    def arguments(self, field: Any) -> dict[str, Any]:
-        raw = get_argument_values(field.field_def, field.node, self.variables)
-        config = self.schema.config
-        registry = self.schema.schema_converter.scalar_registry
+    def arguments(self, field: FieldPlan) -> dict[str, Any]:
+        """graphql-core's argument coercion, then strawberry's conversion to Python values."""
+        raw = get_argument_values(field.field_def, field.node, self.variables)  # type: ignore[arg-type]
+        assert field.strawberry_field is not None
         return convert_arguments(
-            raw, field.strawberry_field.arguments, scalar_registry=registry, config=config, info=self.info
+            raw,
+            field.strawberry_field.arguments,
+            scalar_registry=self.schema.schema_converter.scalar_registry,
+            config=self.schema.config,
+            info=self.info,  # type: ignore[arg-type]
         )
+
+
+def compile_plan(plan: OperationPlan) -> OperationPlan:
+    compile_object_plan(plan.root, complete)
+    return plan
 
 
 async def execute_plan(
@@ -257,7 +249,8 @@ async def execute_plan(
     variables = get_variable_values(schema._schema, plan.variable_definitions, raw_variables or {})
     if isinstance(variables, list):
         raise Bail  # variable errors: graphql-core reports them
-    request = _Request(schema, plan, context, root_value, variables)
+    request = _Request(schema, context, root_value, variables)
+    info = request.info
     data: dict[str, Any] = {}
     level: Level = {plan.root: ([root_value], [data])}
     while level:
@@ -266,30 +259,7 @@ async def execute_plan(
         sinks: list[tuple[dict[str, Any], str, Shape]] = []
         try:
             for object_plan, (sources, outs) in level.items():
-                rows = request.rows(object_plan)
-                for source, out in zip(sources, outs, strict=True):
-                    for key, mode, attr, identity, shape, func, kwargs, pass_self, source_names, sync in rows:
-                        if mode == ATTR:
-                            value = getattr(source, attr)
-                        elif mode == CALL:
-                            if source_names:
-                                kwargs = {**kwargs, **dict.fromkeys(source_names, source)}
-                            value = func(source, **kwargs) if pass_self else func(**kwargs)
-                            if type(value) is _COROUTINE:
-                                out[key] = None  # keeps the key's position; filled in below
-                                coros.append(value)
-                                sinks.append((out, key, shape))
-                                continue
-                            if sync and isawaitable(value):
-                                out[key] = None
-                                coros.append(_awaited(value))
-                                sinks.append((out, key, shape))
-                                continue
-                        elif mode == DEFAULT:
-                            value = func(source, attr)
-                        else:  # TYPENAME
-                            value = attr
-                        out[key] = value if type(value) is identity else complete(shape, value, following)
+                object_plan.run(sources, outs, info, following, coros, sinks, request.kwargs(object_plan))  # type: ignore[misc]
         except BaseException:
             for coro in coros:
                 coro.close()
@@ -298,5 +268,5 @@ async def execute_plan(
             values = await drive(coros)
             for (out, key, shape), value in zip(sinks, values, strict=True):
                 out[key] = value if type(value) is shape.identity else complete(shape, value, following)
-        level = following
+        level = {plan: entry for plan, entry in following.items() if entry[0]}
     return data
