@@ -9,10 +9,12 @@ about 10,200; the limit is 20,000.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
+    ExecutionResult,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -26,6 +28,7 @@ from graphql import (
     ValidationRule,
     get_named_type,
 )
+from strawberry.extensions import SchemaExtension
 
 from gateway.api.pagination import MAX_PAGE_SIZE
 
@@ -134,3 +137,35 @@ class _Walker:
                 return MAX_PAGE_SIZE  # a variable: assume the largest page
         default = definition.args["first"].default_value
         return int(default) if isinstance(default, int) else MAX_PAGE_SIZE
+
+
+def _contains_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_contains_nul(item) for item in value)
+    return False
+
+
+class RejectNulCharacters(SchemaExtension):
+    """U+0000 in any string argument or variable is refused before anything runs.
+
+    PostgreSQL cannot store NUL in text and SQLite would store it silently; neither belongs in an address,
+    a name or an id.
+    """
+
+    def on_execute(self) -> Iterator[None]:
+        ctx = self.execution_context
+        query = ctx.query or ""
+        if "\\u0000" in query or "\x00" in query or _contains_nul(ctx.variables or {}):
+            ctx.result = ExecutionResult(
+                data=None,
+                errors=[
+                    GraphQLError(
+                        "strings may not contain NUL (U+0000) characters", extensions={"code": "BAD_USER_INPUT"}
+                    )
+                ],
+            )
+        yield

@@ -30,6 +30,8 @@ def decode_cursor(kind: str, cursor: str | None, parse: Callable[[str], K]) -> K
         return None
     try:
         found, _, key = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
+        if encode_cursor(kind, key) != cursor:
+            raise ValueError("not a canonical cursor")
         if found == kind and key:
             return parse(key)
     except ValueError:

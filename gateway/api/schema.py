@@ -16,7 +16,7 @@ from gateway.api.checkout.mutations import CheckoutMutation
 from gateway.api.checkout.queries import CheckoutQuery
 from gateway.api.errors import ErrorShaping, log_errors
 from gateway.api.fastpath import fast_execution
-from gateway.api.limits import QueryLimits, operation_limits_rule
+from gateway.api.limits import QueryLimits, RejectNulCharacters, operation_limits_rule
 from gateway.api.order.mutations import OrderMutation
 from gateway.api.order.queries import OrderQuery
 from gateway.api.permissions import AccessControl
@@ -70,6 +70,7 @@ def build_schema(
             lambda: ParserCache(maxsize=1024),
             lambda: AddValidationRules(rules),
             lambda: ValidationCache(maxsize=1024),
+            RejectNulCharacters,
             AccessControl,
             # After AccessControl: runs only when access was granted (no result set yet).
             *([fast_execution()] if fast_path else []),
