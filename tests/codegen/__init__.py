@@ -1,0 +1,1 @@
+"""Helpers for the tests that need tools beyond the Python test extras (see tests/install-tools)."""
