@@ -51,8 +51,15 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     # Fail fast when the database is down, and recover without a restart once it is back.
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_timeout", 5)
-    # command_timeout: a pooled connection whose peer stopped answering fails in seconds, not never.
-    kwargs.setdefault("connect_args", {"timeout": 3, "command_timeout": 5})
+    # Bounded connects and statements: a database that stopped answering (a partition, not a refusal)
+    # fails requests in seconds instead of hanging them. Both are configurable for slower networks.
+    kwargs.setdefault(
+        "connect_args",
+        {
+            "timeout": float(os.environ.get("GATEWAY_DB_CONNECT_TIMEOUT_S", "5")),
+            "command_timeout": float(os.environ.get("GATEWAY_DB_COMMAND_TIMEOUT_S", "10")),
+        },
+    )
     return create_async_engine(url, **kwargs)
 
 

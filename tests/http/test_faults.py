@@ -313,7 +313,12 @@ async def test_database_outage_fails_fast_and_recovers_without_restart(
     before_id = data(body)["createCheckout"]["checkout"]["id"]
     await engine.dispose()  # close the test's own connections (SQLite: everything is in the main file)
 
-    server = start_server(outage.server_url, tmp_path / "server-logs")
+    # Fail fast on a silent database: the operator's knobs for a partition, tightened for the test.
+    server = start_server(
+        outage.server_url,
+        tmp_path / "server-logs",
+        env={"GATEWAY_DB_CONNECT_TIMEOUT_S": "2", "GATEWAY_DB_COMMAND_TIMEOUT_S": "2"},
+    )
     try:
         pid = server.process.pid
         async with server.client(timeout=ANSWER_WITHIN_S) as client:
