@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -269,8 +269,3 @@ class Checkout:
     @strawberry.field(description="`subtotal` + `shippingCostTotal` + `handlingCostTotal`.")
     def grand_total(self) -> Money:
         return money(self.grand_total, self.currency_code)  # type: ignore[arg-type]
-
-
-def as_checkout(row: Any) -> Checkout:
-    """Rows stand in for `Checkout` objects: every field resolves by attribute."""
-    return row  # type: ignore[no-any-return]
