@@ -30,7 +30,7 @@ from gateway.domain.tokens import PrincipalCache, authenticate
 from gateway.graphiql import GraphiQLPage, asset_routes
 from gateway.observability import RequestObserver, configure_request_log, metrics_endpoint, observe_engine
 from gateway.settings import Settings, load_settings
-from gateway.storage.db import create_engine, read_connection
+from gateway.storage.db import RequestReads, create_engine
 from gateway.storage.health import is_unavailable, ping
 from gateway.storage.migrate import current_revision, head_revision
 
@@ -81,7 +81,12 @@ class GatewayGraphQL(GraphQL[Context, None]):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            await super().__call__(scope, receive, send)
+            try:
+                await super().__call__(scope, receive, send)
+            finally:
+                reads = scope.get("gateway_reads")
+                if reads is not None:  # a request refused before execution still returns its connection
+                    await reads.release()
         except TooManyOperations as error:
             await error_response(400, "TOO_MANY_OPERATIONS", str(error))(scope, receive, send)
         except ClientDisconnect:
@@ -110,13 +115,14 @@ class GatewayGraphQL(GraphQL[Context, None]):
         request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         response.headers["X-Request-Id"] = request_id
         request.scope["gateway_request_id"] = request_id
+        reads = RequestReads(self.engine)  # the token lookup and every read of the request share it
+        request.scope["gateway_reads"] = reads
         token = presented_token(request)
         principal = None
         if token is not None:
             principal = self.principals.get(token)
             if principal is None:
-                async with read_connection(self.engine) as conn:
-                    principal = await authenticate(conn, token)
+                principal = await reads.run(lambda conn: authenticate(conn, token))
                 if principal is not None:
                     self.principals.put(token, principal)
         return Context(
@@ -127,7 +133,17 @@ class GatewayGraphQL(GraphQL[Context, None]):
             request_id=request_id,
             principal=principal,
             token_rejected=token is not None and principal is None,
+            _reads=reads,
         )
+
+    async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await super().execute_operation(*args, **kwargs)
+        finally:
+            # The request's shared read connection goes back to the pool before the response is encoded.
+            context = kwargs.get("context")
+            if isinstance(context, Context):
+                await context.reads.release()
 
     async def process_result(self, request: Any, result: Any) -> Any:
         # Parse and validation errors never reach the schema's extensions: shape them here too.

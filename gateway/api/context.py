@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from gateway.api.loaders import Loaders
 from gateway.domain.carriers import CarrierTransport
 from gateway.domain.tokens import Principal
+from gateway.storage.db import RequestReads
 
 
 @dataclass(slots=True)
@@ -23,6 +24,14 @@ class Context:
     #: True when a token was presented but is unknown or revoked.
     token_rejected: bool = False
     _loaders: Loaders | None = field(default=None, repr=False)
+    _reads: RequestReads | None = field(default=None, repr=False)
+
+    @property
+    def reads(self) -> RequestReads:
+        """This request's shared read connection (opened on first use, released by the view)."""
+        if self._reads is None:
+            self._reads = RequestReads(self.engine)
+        return self._reads
 
     @property
     def store_id(self) -> int:
@@ -32,5 +41,5 @@ class Context:
     @property
     def loaders(self) -> Loaders:
         if self._loaders is None:
-            self._loaders = Loaders(self.engine, self.store_id)
+            self._loaders = Loaders(self.reads, self.store_id)
         return self._loaders

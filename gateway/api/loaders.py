@@ -1,7 +1,7 @@
 """Per-request DataLoaders: one batched query per relation and level, plain Core rows out.
 
 Every loader is a plain async batch function over SQLAlchemy Core (usable outside graphql-core), bound
-to the caller's store, opening its own short-lived connection per batch.
+to the caller's store, reading through the request's one shared connection (`RequestReads`).
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from typing import Any
 from aiodataloader import DataLoader, dispatch_queue
 from aiodataloader import Loader as _queued
 from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.storage import queries
-from gateway.storage.db import read_connection
+from gateway.storage.db import RequestReads
 
 #: Event-loop turns a batch waits for more keys before its query goes out. Sibling fields of one level
 #: reach their loaders a few turns apart (their parents' results complete in separate callbacks); waiting
@@ -56,16 +56,14 @@ def grouped(rows: Sequence[Row[Any]], keys: Sequence[Any], attribute: str) -> li
 class Loaders:
     """The DataLoaders of one request, as typed attributes."""
 
-    def __init__(self, engine: AsyncEngine, store_id: int) -> None:
-        self._engine = engine
+    def __init__(self, reads: RequestReads, store_id: int) -> None:
         self._store_id = store_id
 
         def make(
             fetch: Callable[[AsyncConnection, int, list[Any]], Awaitable[list[Any]]],
         ) -> DataLoader:
             async def batch(keys: list[Any]) -> list[Any]:
-                async with read_connection(engine) as conn:
-                    return await fetch(conn, store_id, keys)
+                return await reads.run(lambda conn: fetch(conn, store_id, keys))
 
             return LevelLoader(batch)
 

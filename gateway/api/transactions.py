@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.api.errors import UserError, user_errors
 from gateway.domain.errors import DomainError
-from gateway.storage.db import read_connection, write_transaction
+from gateway.storage.db import write_transaction
 
 T = TypeVar("T")
 
@@ -23,6 +23,7 @@ async def in_transaction(
     Loaders are cleared afterwards so the payload shows the state after the write.
     """
     context = info.context
+    await context.reads.release()  # never hold a read connection while waiting for the write lock
     try:
         async with write_transaction(context.engine) as conn:
             result = await action(conn)
@@ -34,6 +35,5 @@ async def in_transaction(
 
 
 async def read(info: strawberry.Info, action: Callable[[AsyncConnection], Awaitable[T]]) -> T:
-    """A read outside any write transaction (e.g. before calling carriers)."""
-    async with read_connection(info.context.engine) as conn:
-        return await action(conn)
+    """A read outside any write transaction, on the request's shared read connection."""
+    return await info.context.reads.run(action)

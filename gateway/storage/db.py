@@ -7,17 +7,21 @@ rows the caller locks with `SELECT ... FOR UPDATE`.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_S = 30
+
+T = TypeVar("T")
 
 
 def normalise_url(url: str) -> str:
@@ -95,3 +99,50 @@ async def read_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]
     """A short-lived connection for one batch of reads."""
     async with engine.connect() as conn:
         yield conn
+
+
+class RequestReads:
+    """The one read connection of one request, shared by all of its reads (every DataLoader batch).
+
+    Opened on the first read and kept until `release()`: a request pays for one pool checkout (with its
+    pre-ping), one BEGIN and one ROLLBACK, not one of each per batch. Its reads run in one transaction,
+    so every level of a response sees the same snapshot (PostgreSQL: REPEATABLE READ READ ONLY; SQLite:
+    a deferred transaction is a snapshot). Reads take turns on the connection; the connection is
+    dropped after any error so a broken one is never reused. Callers release it before they write or
+    wait on something slow (carriers), so a request never holds two connections.
+    """
+
+    __slots__ = ("_engine", "_conn", "_turn")
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._conn: AsyncConnection | None = None
+        self._turn = asyncio.Lock()
+
+    async def run(self, action: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        async with self._turn:
+            if self._conn is None:
+                conn = await self._engine.connect()
+                try:
+                    if not is_sqlite(self._engine):
+                        conn = await conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+                except BaseException:
+                    await conn.close()
+                    raise
+                self._conn = conn
+            try:
+                return await action(self._conn)
+            except BaseException:
+                with contextlib.suppress(Exception):  # a broken connection may fail to close too
+                    await self._drop()
+                raise
+
+    async def release(self) -> None:
+        """Give the connection back to the pool (ending the snapshot); the next read opens a new one."""
+        async with self._turn:
+            await self._drop()
+
+    async def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            await conn.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from sqlalchemy import event
 
 from tests.factories import StoreFixture, data, gql, make_store
 
@@ -209,3 +210,47 @@ async def test_statement_count_does_not_grow_with_checkouts(client, engine, sql_
 
 async def test_statement_count_with_shipping_fields_does_not_grow_with_checkouts(client, engine, sql_counter):
     await measure(client, engine, sql_counter, CHECKOUT_PAGE_WITH_SHIPPING)
+
+
+async def test_a_read_takes_one_database_connection_for_the_token_and_every_batch(client, engine, store, sql_counter):
+    """The token lookup (the token cache is off in tests) and the seven relation batches of a checkout
+    page share one pooled connection and one transaction: one pool checkout and one BEGIN per request,
+    not one per batch, and every level reads the same snapshot."""
+    checkout_id = await make_checkout(client, store.storefront_token, consignments=3)
+    checkouts: list[int] = []
+
+    def on_checkout(*_: Any) -> None:
+        checkouts.append(1)
+
+    event.listen(engine.sync_engine, "checkout", on_checkout)
+    try:
+        body, count, statements = await count_statements(
+            client, sql_counter, ONE_CHECKOUT + CHECKOUT_PAGE_WITH_SHIPPING, {"id": checkout_id}, store.server_token
+        )
+    finally:
+        event.remove(engine.sync_engine, "checkout", on_checkout)
+    check_full_checkout(body["checkout"], 3)
+    # count_statements warmed the token with one request first: two requests, two checkouts.
+    assert len(checkouts) == 2, checkouts
+    begins = [statement for statement in statements if statement.upper().startswith("BEGIN")]
+    assert len(begins) <= 1, statements  # SQLite says BEGIN; asyncpg's BEGIN is not a cursor statement
+    assert count >= 7, statements  # the token and the relations really were read on that connection
+
+
+async def test_connections_go_back_to_the_pool_after_reads_errors_and_refusals(client, engine, store):
+    """Whatever a request ends with (data, a GraphQL error, a refused body, an unknown token), its
+    connection is back in the pool afterwards."""
+    checkout_id = await make_checkout(client, store.storefront_token, consignments=1)
+    pool = engine.sync_engine.pool
+    requests = [
+        (ONE_CHECKOUT + CHECKOUT_PAGE, {"id": checkout_id}, store.server_token),
+        ("{ checkout(id: 1) { nope } }", {}, store.server_token),
+        ("{ checkout(id: \"missing\") { id } }", {}, store.server_token),
+        ("{ __typename }", {}, "sf_unknown_token"),
+    ]
+    for query, variables, token in requests:
+        await gql(client, query, variables, token=token)
+        assert pool.checkedout() == 0, (query, pool.status())
+    response = await client.post("/graphql", content=b"{not json", headers={"X-Auth-Token": store.server_token})
+    assert response.status_code == 400
+    assert pool.checkedout() == 0, pool.status()

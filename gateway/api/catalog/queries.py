@@ -9,8 +9,8 @@ import strawberry
 from gateway.api.catalog.types import ProductConnection, ProductEdge
 from gateway.api.pagination import build_connection, check_page_size, decode_cursor, encode_cursor
 from gateway.api.permissions import access
+from gateway.api.transactions import read
 from gateway.storage import queries
-from gateway.storage.db import read_connection
 
 
 @strawberry.type
@@ -28,8 +28,8 @@ class CatalogQuery:
         first = 50 if first is None else first
         check_page_size(first)
         after_id = decode_cursor("product", after, int) or 0
-        async with read_connection(info.context.engine) as conn:
-            rows = await queries.products_page(conn, info.context.store_id, after_id, first + 1)
+        store_id = info.context.store_id
+        rows = await read(info, lambda conn: queries.products_page(conn, store_id, after_id, first + 1))
         return build_connection(
             ProductConnection, ProductEdge, list(rows), first, lambda row: encode_cursor("product", row.id)
         )

@@ -66,7 +66,9 @@ async def _plan(
     async def prepare(conn: AsyncConnection) -> quotes.PreparedQuotes:
         return await quotes.prepare(conn, store_id, checkout_id, await destinations(conn))
 
-    return await quotes.plan(await read(info, prepare), info.context.carriers)
+    prepared = await read(info, prepare)
+    await info.context.reads.release()  # no connection is held while carriers answer
+    return await quotes.plan(prepared, info.context.carriers)
 
 
 @strawberry.type

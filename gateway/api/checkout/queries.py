@@ -10,8 +10,8 @@ import strawberry
 from gateway.api.checkout.types import Checkout
 from gateway.api.pagination import PageInfo, build_connection, check_page_size, decode_cursor, time_cursor
 from gateway.api.permissions import access
+from gateway.api.transactions import read
 from gateway.storage import queries
-from gateway.storage.db import read_connection
 
 
 @strawberry.type(description="A checkout and its cursor.")
@@ -58,6 +58,6 @@ class CheckoutQuery:
         first = 50 if first is None else first
         check_page_size(first)
         before = decode_cursor("checkout", after, _parse_checkout_key)
-        async with read_connection(info.context.engine) as conn:
-            rows = list(await queries.checkouts_page(conn, info.context.store_id, before, first + 1))
+        store_id = info.context.store_id
+        rows = list(await read(info, lambda conn: queries.checkouts_page(conn, store_id, before, first + 1)))
         return build_connection(CheckoutConnection, CheckoutEdge, rows, first, lambda row: time_cursor("checkout", row))

@@ -16,14 +16,19 @@ from gateway.storage.models import (
     line_item,
     shipping_quote,
 )
+from gateway.storage.queries.batched import STORE, KeyedQuery
 from gateway.storage.queries.paging import newest_first
 
 Rows = Sequence[Row[Any]]
 
 
+_CHECKOUTS_BY_IDS = KeyedQuery(
+    lambda keys_in: sa.select(checkout).where(checkout.c.store_id == STORE, keys_in(checkout.c.id))
+)
+
+
 async def checkouts_by_ids(conn: AsyncConnection, store_id: int, ids: Sequence[str]) -> Rows:
-    stmt = sa.select(checkout).where(checkout.c.store_id == store_id, checkout.c.id.in_(ids))
-    return (await conn.execute(stmt)).all()
+    return await _CHECKOUTS_BY_IDS.rows(conn, store_id, ids)
 
 
 async def lock_checkout(conn: AsyncConnection, store_id: int, checkout_id: str) -> Row[Any] | None:
@@ -44,39 +49,55 @@ async def insert_line_items(conn: AsyncConnection, rows: list[dict[str, Any]]) -
     await conn.execute(sa.insert(line_item), rows)
 
 
-async def line_items_by_checkout_ids(conn: AsyncConnection, store_id: int, ids: Sequence[str]) -> Rows:
-    stmt = (
+_LINE_ITEMS_BY_CHECKOUT_IDS = KeyedQuery(
+    lambda keys_in: (
         sa.select(line_item)
-        .where(line_item.c.store_id == store_id, line_item.c.checkout_id.in_(ids))
+        .where(line_item.c.store_id == STORE, keys_in(line_item.c.checkout_id))
         .order_by(line_item.c.checkout_id, line_item.c.position)
     )
-    return (await conn.execute(stmt)).all()
+)
+
+
+async def line_items_by_checkout_ids(conn: AsyncConnection, store_id: int, ids: Sequence[str]) -> Rows:
+    return await _LINE_ITEMS_BY_CHECKOUT_IDS.rows(conn, store_id, ids)
+
+
+_LINE_ITEMS_BY_IDS = KeyedQuery(
+    lambda keys_in: sa.select(line_item).where(line_item.c.store_id == STORE, keys_in(line_item.c.id))
+)
 
 
 async def line_items_by_ids(conn: AsyncConnection, store_id: int, ids: Sequence[str]) -> Rows:
-    stmt = sa.select(line_item).where(line_item.c.store_id == store_id, line_item.c.id.in_(ids))
-    return (await conn.execute(stmt)).all()
+    return await _LINE_ITEMS_BY_IDS.rows(conn, store_id, ids)
+
+
+_CONSIGNMENTS_BY_CHECKOUT_IDS = KeyedQuery(
+    lambda keys_in: (
+        sa.select(consignment)
+        .where(consignment.c.store_id == STORE, keys_in(consignment.c.checkout_id))
+        .order_by(consignment.c.checkout_id, consignment.c.position)
+    )
+)
 
 
 async def consignments_by_checkout_ids(conn: AsyncConnection, store_id: int, ids: Sequence[str]) -> Rows:
-    stmt = (
-        sa.select(consignment)
-        .where(consignment.c.store_id == store_id, consignment.c.checkout_id.in_(ids))
-        .order_by(consignment.c.checkout_id, consignment.c.position)
-    )
-    return (await conn.execute(stmt)).all()
+    return await _CONSIGNMENTS_BY_CHECKOUT_IDS.rows(conn, store_id, ids)
 
 
-async def consignment_items_by_consignment_ids(conn: AsyncConnection, store_id: int, ids: Sequence[str]) -> Rows:
-    stmt = (
+_CONSIGNMENT_ITEMS_BY_CONSIGNMENT_IDS = KeyedQuery(
+    lambda keys_in: (
         sa.select(consignment_line_item)
         .where(
-            consignment_line_item.c.store_id == store_id,
-            consignment_line_item.c.consignment_id.in_(ids),
+            consignment_line_item.c.store_id == STORE,
+            keys_in(consignment_line_item.c.consignment_id),
         )
         .order_by(consignment_line_item.c.consignment_id, consignment_line_item.c.position)
     )
-    return (await conn.execute(stmt)).all()
+)
+
+
+async def consignment_items_by_consignment_ids(conn: AsyncConnection, store_id: int, ids: Sequence[str]) -> Rows:
+    return await _CONSIGNMENT_ITEMS_BY_CONSIGNMENT_IDS.rows(conn, store_id, ids)
 
 
 async def consignment_items_by_checkout_id(conn: AsyncConnection, store_id: int, checkout_id: str) -> Rows:
@@ -87,18 +108,22 @@ async def consignment_items_by_checkout_id(conn: AsyncConnection, store_id: int,
     return (await conn.execute(stmt)).all()
 
 
-async def assigned_quantities_by_line_item_ids(
-    conn: AsyncConnection, store_id: int, ids: Sequence[str]
-) -> dict[str, int]:
-    stmt = (
+_ASSIGNED_QUANTITIES_BY_LINE_ITEM_IDS = KeyedQuery(
+    lambda keys_in: (
         sa.select(consignment_line_item.c.line_item_id, sa.func.sum(consignment_line_item.c.quantity))
         .where(
-            consignment_line_item.c.store_id == store_id,
-            consignment_line_item.c.line_item_id.in_(ids),
+            consignment_line_item.c.store_id == STORE,
+            keys_in(consignment_line_item.c.line_item_id),
         )
         .group_by(consignment_line_item.c.line_item_id)
     )
-    return {row[0]: int(row[1]) for row in (await conn.execute(stmt)).all()}
+)
+
+
+async def assigned_quantities_by_line_item_ids(
+    conn: AsyncConnection, store_id: int, ids: Sequence[str]
+) -> dict[str, int]:
+    return {row[0]: int(row[1]) for row in await _ASSIGNED_QUANTITIES_BY_LINE_ITEM_IDS.rows(conn, store_id, ids)}
 
 
 async def insert_consignments(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:

@@ -19,6 +19,7 @@ from gateway.storage.models import (
     shipment,
     shipment_item,
 )
+from gateway.storage.queries.batched import STORE, KeyedQuery
 from gateway.storage.queries.paging import newest_first
 
 Rows = Sequence[Row[Any]]
@@ -50,9 +51,11 @@ async def update_order(conn: AsyncConnection, order_id: int, values: dict[str, A
     await conn.execute(sa.update(orders).where(orders.c.id == order_id).values(**values))
 
 
+_ORDERS_BY_IDS = KeyedQuery(lambda keys_in: sa.select(orders).where(orders.c.store_id == STORE, keys_in(orders.c.id)))
+
+
 async def orders_by_ids(conn: AsyncConnection, store_id: int, ids: Sequence[int]) -> Rows:
-    stmt = sa.select(orders).where(orders.c.store_id == store_id, orders.c.id.in_(ids))
-    return (await conn.execute(stmt)).all()
+    return await _ORDERS_BY_IDS.rows(conn, store_id, ids)
 
 
 async def orders_page(
@@ -80,20 +83,28 @@ async def orders_page(
     return (await conn.execute(stmt)).all()
 
 
-async def shipping_addresses_by_order_ids(conn: AsyncConnection, store_id: int, ids: Sequence[int]) -> Rows:
-    stmt = (
+_SHIPPING_ADDRESSES_BY_ORDER_IDS = KeyedQuery(
+    lambda keys_in: (
         sa.select(order_shipping_address)
-        .where(order_shipping_address.c.store_id == store_id, order_shipping_address.c.order_id.in_(ids))
+        .where(order_shipping_address.c.store_id == STORE, keys_in(order_shipping_address.c.order_id))
         .order_by(order_shipping_address.c.order_id, order_shipping_address.c.position)
     )
-    return (await conn.execute(stmt)).all()
+)
+
+
+async def shipping_addresses_by_order_ids(conn: AsyncConnection, store_id: int, ids: Sequence[int]) -> Rows:
+    return await _SHIPPING_ADDRESSES_BY_ORDER_IDS.rows(conn, store_id, ids)
+
+
+_SHIPPING_ADDRESSES_BY_IDS = KeyedQuery(
+    lambda keys_in: sa.select(order_shipping_address).where(
+        order_shipping_address.c.store_id == STORE, keys_in(order_shipping_address.c.id)
+    )
+)
 
 
 async def shipping_addresses_by_ids(conn: AsyncConnection, store_id: int, ids: Sequence[int]) -> Rows:
-    stmt = sa.select(order_shipping_address).where(
-        order_shipping_address.c.store_id == store_id, order_shipping_address.c.id.in_(ids)
-    )
-    return (await conn.execute(stmt)).all()
+    return await _SHIPPING_ADDRESSES_BY_IDS.rows(conn, store_id, ids)
 
 
 async def update_shipping_address(conn: AsyncConnection, address_id: int, values: dict[str, Any]) -> None:
@@ -102,18 +113,26 @@ async def update_shipping_address(conn: AsyncConnection, address_id: int, values
     )
 
 
-async def order_products_by_order_ids(conn: AsyncConnection, store_id: int, ids: Sequence[int]) -> Rows:
-    stmt = (
+_ORDER_PRODUCTS_BY_ORDER_IDS = KeyedQuery(
+    lambda keys_in: (
         sa.select(order_product)
-        .where(order_product.c.store_id == store_id, order_product.c.order_id.in_(ids))
+        .where(order_product.c.store_id == STORE, keys_in(order_product.c.order_id))
         .order_by(order_product.c.order_id, order_product.c.position)
     )
-    return (await conn.execute(stmt)).all()
+)
+
+
+async def order_products_by_order_ids(conn: AsyncConnection, store_id: int, ids: Sequence[int]) -> Rows:
+    return await _ORDER_PRODUCTS_BY_ORDER_IDS.rows(conn, store_id, ids)
+
+
+_ORDER_PRODUCTS_BY_IDS = KeyedQuery(
+    lambda keys_in: sa.select(order_product).where(order_product.c.store_id == STORE, keys_in(order_product.c.id))
+)
 
 
 async def order_products_by_ids(conn: AsyncConnection, store_id: int, ids: Sequence[int]) -> Rows:
-    stmt = sa.select(order_product).where(order_product.c.store_id == store_id, order_product.c.id.in_(ids))
-    return (await conn.execute(stmt)).all()
+    return await _ORDER_PRODUCTS_BY_IDS.rows(conn, store_id, ids)
 
 
 async def add_quantity_shipped(conn: AsyncConnection, order_product_id: int, delta: int) -> None:
@@ -134,18 +153,26 @@ async def insert_shipment_items(conn: AsyncConnection, rows: list[dict[str, Any]
         await conn.execute(sa.insert(shipment_item), rows)
 
 
+_SHIPMENTS_BY_IDS = KeyedQuery(
+    lambda keys_in: sa.select(shipment).where(shipment.c.store_id == STORE, keys_in(shipment.c.id))
+)
+
+
 async def shipments_by_ids(conn: AsyncConnection, store_id: int, ids: Sequence[int]) -> Rows:
-    stmt = sa.select(shipment).where(shipment.c.store_id == store_id, shipment.c.id.in_(ids))
-    return (await conn.execute(stmt)).all()
+    return await _SHIPMENTS_BY_IDS.rows(conn, store_id, ids)
+
+
+_SHIPMENTS_BY_ORDER_IDS = KeyedQuery(
+    lambda keys_in: (
+        sa.select(shipment)
+        .where(shipment.c.store_id == STORE, keys_in(shipment.c.order_id))
+        .order_by(shipment.c.order_id, shipment.c.id)
+    )
+)
 
 
 async def shipments_by_order_ids(conn: AsyncConnection, store_id: int, ids: Sequence[int]) -> Rows:
-    stmt = (
-        sa.select(shipment)
-        .where(shipment.c.store_id == store_id, shipment.c.order_id.in_(ids))
-        .order_by(shipment.c.order_id, shipment.c.id)
-    )
-    return (await conn.execute(stmt)).all()
+    return await _SHIPMENTS_BY_ORDER_IDS.rows(conn, store_id, ids)
 
 
 async def update_shipment(conn: AsyncConnection, shipment_id: int, values: dict[str, Any]) -> None:
@@ -157,13 +184,17 @@ async def delete_shipment(conn: AsyncConnection, shipment_id: int) -> None:
     await conn.execute(sa.delete(shipment).where(shipment.c.id == shipment_id))
 
 
-async def shipment_items_by_shipment_ids(conn: AsyncConnection, store_id: int, ids: Sequence[int]) -> Rows:
-    stmt = (
+_SHIPMENT_ITEMS_BY_SHIPMENT_IDS = KeyedQuery(
+    lambda keys_in: (
         sa.select(shipment_item)
-        .where(shipment_item.c.store_id == store_id, shipment_item.c.shipment_id.in_(ids))
+        .where(shipment_item.c.store_id == STORE, keys_in(shipment_item.c.shipment_id))
         .order_by(shipment_item.c.shipment_id, shipment_item.c.position)
     )
-    return (await conn.execute(stmt)).all()
+)
+
+
+async def shipment_items_by_shipment_ids(conn: AsyncConnection, store_id: int, ids: Sequence[int]) -> Rows:
+    return await _SHIPMENT_ITEMS_BY_SHIPMENT_IDS.rows(conn, store_id, ids)
 
 
 # --- idempotency keys --------------------------------------------------------------------------------

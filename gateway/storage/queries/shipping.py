@@ -17,6 +17,7 @@ from gateway.storage.models import (
     shipping_zone,
     store,
 )
+from gateway.storage.queries.batched import STORE, KeyedQuery
 
 Rows = Sequence[Row[Any]]
 
@@ -50,13 +51,17 @@ async def methods_for_store(conn: AsyncConnection, store_id: int) -> Rows:
     return (await conn.execute(stmt)).all()
 
 
-async def methods_by_zone_ids(conn: AsyncConnection, store_id: int, zone_ids: Sequence[int]) -> Rows:
-    stmt = (
+_METHODS_BY_ZONE_IDS = KeyedQuery(
+    lambda keys_in: (
         sa.select(shipping_method)
-        .where(shipping_method.c.store_id == store_id, shipping_method.c.zone_id.in_(zone_ids))
+        .where(shipping_method.c.store_id == STORE, keys_in(shipping_method.c.zone_id))
         .order_by(shipping_method.c.zone_id, shipping_method.c.id)
     )
-    return (await conn.execute(stmt)).all()
+)
+
+
+async def methods_by_zone_ids(conn: AsyncConnection, store_id: int, zone_ids: Sequence[int]) -> Rows:
+    return await _METHODS_BY_ZONE_IDS.rows(conn, store_id, zone_ids)
 
 
 async def method_by_id(conn: AsyncConnection, store_id: int, method_id: int) -> Row[Any] | None:
@@ -145,13 +150,17 @@ async def shipping_config_versions(conn: AsyncConnection, store_ids: Sequence[in
     return {row[0]: int(row[1]) for row in (await conn.execute(stmt)).all()}
 
 
-async def quotes_by_consignment_ids(conn: AsyncConnection, store_id: int, ids: Sequence[str]) -> Rows:
-    stmt = (
+_QUOTES_BY_CONSIGNMENT_IDS = KeyedQuery(
+    lambda keys_in: (
         sa.select(shipping_quote)
-        .where(shipping_quote.c.store_id == store_id, shipping_quote.c.consignment_id.in_(ids))
+        .where(shipping_quote.c.store_id == STORE, keys_in(shipping_quote.c.consignment_id))
         .order_by(shipping_quote.c.consignment_id, shipping_quote.c.position)
     )
-    return (await conn.execute(stmt)).all()
+)
+
+
+async def quotes_by_consignment_ids(conn: AsyncConnection, store_id: int, ids: Sequence[str]) -> Rows:
+    return await _QUOTES_BY_CONSIGNMENT_IDS.rows(conn, store_id, ids)
 
 
 async def replace_quotes(conn: AsyncConnection, consignment_id: str, rows: list[dict[str, Any]]) -> None:
