@@ -24,11 +24,18 @@ from gateway import demo_carrier
 from gateway.api.context import Context
 from gateway.api.errors import shape_errors
 from gateway.api.limits import QueryLimits
+from gateway.api.loaders import Loaders
 from gateway.api.schema import GatewaySchema, build_schema
 from gateway.carriers import CarrierEndpoint, HttpCarrierTransport, parse_registry
 from gateway.domain.tokens import PrincipalCache, authenticate
 from gateway.graphiql import GraphiQLPage, asset_routes
-from gateway.observability import RequestObserver, configure_request_log, metrics_endpoint, observe_engine
+from gateway.observability import (
+    RequestObserver,
+    configure_request_log,
+    metrics_endpoint,
+    observe_batch,
+    observe_engine,
+)
 from gateway.settings import Settings, load_settings
 from gateway.storage.db import RequestReads, create_engine
 from gateway.storage.health import is_unavailable, ping
@@ -86,7 +93,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
             finally:
                 reads = scope.get("gateway_reads")
                 if reads is not None:  # a request refused before execution still returns its connection
-                    await reads.release()
+                    await reads.close()
         except TooManyOperations as error:
             await error_response(400, "TOO_MANY_OPERATIONS", str(error))(scope, receive, send)
         except ClientDisconnect:
@@ -143,7 +150,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
             # The request's shared read connection goes back to the pool before the response is encoded.
             context = kwargs.get("context")
             if isinstance(context, Context):
-                await context.reads.release()
+                await context.reads.close()
 
     async def process_result(self, request: Any, result: Any) -> Any:
         # Parse and validation errors never reach the schema's extensions: shape them here too.
@@ -223,6 +230,7 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     settings = settings or load_settings()
     engine = engine or create_engine(settings.database_url)
     carriers = HttpCarrierTransport(carrier_registry(settings), settings.carrier_timeout_s)
+    Loaders.on_batch = observe_batch  # DataLoader batch sizes on /metrics
     schema = build_schema(
         QueryLimits(
             max_depth=settings.max_query_depth,

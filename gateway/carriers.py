@@ -35,6 +35,9 @@ class HttpCarrierTransport:
         self.timeout_s = timeout_s
         self._client: httpx.AsyncClient | None = None
 
+    def registered_carriers(self) -> list[str]:
+        return sorted(self.endpoints)
+
     def is_registered(self, carrier_id: str) -> bool:
         return carrier_id in self.endpoints
 

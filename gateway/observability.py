@@ -6,8 +6,8 @@ Everything here hooks in once per request or once per operation, never per field
   (an engine `before_cursor_execute` listener adds to the request's `RequestStats`, found through a context
   variable that DataLoader batches and batched operations inherit) and writes the log line.
 - `OperationObserver` (schema extension, first in the list so it sees errors after they were shaped)
-  records each operation's name, type, duration and error codes, and wraps the request's DataLoader batch
-  functions once so their batch sizes are measured.
+  records each operation's name, type, duration and error codes; `observe_batch` (the app sets it as
+  `Loaders.on_batch`) measures DataLoader batch sizes.
 - `GatewayTracing`: strawberry's `OpenTelemetryExtension` without its per-field resolver spans and without
   the query text on the span; only with `GATEWAY_OTEL=1` and when the OpenTelemetry SDK is importable.
 
@@ -23,7 +23,7 @@ import re
 import sys
 import time
 import weakref
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -273,28 +273,19 @@ def _as_graphql_error(error: BaseException) -> GraphQLError:
     return GraphQLError(str(error), original_error=error)
 
 
-def _observe_batches(loader_name: str, batch: Callable[[list[Any]], Awaitable[list[Any]]]) -> Any:
-    histogram = BATCH_SIZES.labels(loader=loader_name)
-
-    async def observed(keys: list[Any]) -> list[Any]:
-        histogram.observe(len(keys))
-        return await batch(keys)
-
-    observed.gateway_observed = True  # type: ignore[attr-defined]
-    return observed
+_BATCH_HISTOGRAMS: dict[str, Any] = {}
 
 
-def observe_loaders(loaders: Any) -> None:
-    """Wrap each DataLoader's batch function of a request's `Loaders` once (idempotent)."""
-    for name, loader in vars(loaders).items():
-        batch = getattr(loader, "batch_load_fn", None)
-        if batch is None or name.startswith("_") or getattr(batch, "gateway_observed", False):
-            continue
-        loader.batch_load_fn = _observe_batches(name, batch)
+def observe_batch(loader_name: str, size: int) -> None:
+    """`Loaders.on_batch`: one histogram sample per DataLoader batch."""
+    histogram = _BATCH_HISTOGRAMS.get(loader_name)
+    if histogram is None:
+        histogram = _BATCH_HISTOGRAMS[loader_name] = BATCH_SIZES.labels(loader=loader_name)
+    histogram.observe(size)
 
 
 class OperationObserver(SchemaExtension):
-    """Per operation: name, type, duration, error codes; DataLoader batch sizes. No per-field hook."""
+    """Per operation: name, type, duration, error codes. No per-field hook."""
 
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()
@@ -308,15 +299,6 @@ class OperationObserver(SchemaExtension):
             raise
         finally:
             self._record(time.perf_counter() - started, escaped)
-
-    def on_execute(self) -> Iterator[None]:
-        context = self.execution_context.context
-        if getattr(context, "principal", None) is not None:
-            try:
-                observe_loaders(context.loaders)
-            except Exception:  # noqa: BLE001 - metrics must never break a request
-                log.debug("could not observe the DataLoaders", exc_info=True)
-        yield
 
     def _operation(self) -> OperationDefinitionNode | None:
         ctx = self.execution_context

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from aiodataloader import DataLoader, dispatch_queue
 from aiodataloader import Loader as _queued
@@ -39,6 +39,30 @@ class LevelLoader(DataLoader):  # type: ignore[type-arg]
         dispatch_queue(self)
 
 
+Fetch = Callable[[AsyncConnection, int, list[Any]], Awaitable[list[Any]]]
+
+
+class _Lazy:
+    """A `Loaders` attribute whose DataLoader is made on first access, then kept on the instance.
+
+    It names the batch function (a static method of `Loaders`) and looks it up when the loader is made.
+    """
+
+    def __init__(self, fetch_name: str) -> None:
+        self._fetch_name = fetch_name
+        self._name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    def __get__(self, loaders: Loaders | None, owner: type) -> Any:
+        if loaders is None:
+            return self
+        loader = loaders._make(self._name, getattr(owner, self._fetch_name))
+        vars(loaders)[self._name] = loader  # a plain attribute from now on (this is a non-data descriptor)
+        return loader
+
+
 def by_key(rows: Sequence[Row[Any]], keys: Sequence[Any], attribute: str) -> list[Row[Any] | None]:
     """One row (or None) per key, in key order."""
     index = {getattr(row, attribute): row for row in rows}
@@ -54,44 +78,31 @@ def grouped(rows: Sequence[Row[Any]], keys: Sequence[Any], attribute: str) -> li
 
 
 class Loaders:
-    """The DataLoaders of one request, as typed attributes."""
+    """The DataLoaders of one request, as typed attributes, each created on first use (a checkout page
+    needs 7 of the 19)."""
+
+    #: Called with (loader name, number of keys) for every batch; the app points it at its metrics.
+    on_batch: ClassVar[Callable[[str, int], None] | None] = None
 
     def __init__(self, reads: RequestReads, store_id: int) -> None:
+        self._reads = reads
         self._store_id = store_id
 
-        def make(
-            fetch: Callable[[AsyncConnection, int, list[Any]], Awaitable[list[Any]]],
-        ) -> DataLoader:
-            async def batch(keys: list[Any]) -> list[Any]:
-                return await reads.run(lambda conn: fetch(conn, store_id, keys))
+    def _make(self, name: str, fetch: Fetch) -> DataLoader:
+        reads, store_id, on_batch = self._reads, self._store_id, Loaders.on_batch
 
-            return LevelLoader(batch)
+        async def batch(keys: list[Any]) -> list[Any]:
+            if on_batch is not None:
+                on_batch(name, len(keys))
+            return await reads.run(lambda conn: fetch(conn, store_id, keys))
 
-        self.checkout_by_id = make(self._checkouts)
-        self.line_items_by_checkout_id = make(self._line_items_by_checkout)
-        self.line_item_by_id = make(self._line_items)
-        self.assigned_quantity_by_line_item_id = make(self._assigned_quantities)
-        self.consignments_by_checkout_id = make(self._consignments_by_checkout)
-        self.consignment_items_by_consignment_id = make(self._consignment_items)
-        self.quotes_by_consignment_id = make(self._quotes)
-        self.shipping_config_version_by_store_id = make(self._config_versions)
-        self.zones_by_store_id = make(self._zones)
-        self.methods_by_zone_id = make(self._methods_by_zone)
-        self.pickup_methods_by_store_id = make(self._pickup_methods)
-        self.order_by_id = make(self._orders)
-        self.shipping_addresses_by_order_id = make(self._shipping_addresses_by_order)
-        self.shipping_address_by_id = make(self._shipping_addresses)
-        self.order_products_by_order_id = make(self._products_by_order)
-        self.order_product_by_id = make(self._products)
-        self.shipments_by_order_id = make(self._shipments_by_order)
-        self.shipment_by_id = make(self._shipments)
-        self.shipment_items_by_shipment_id = make(self._shipment_items)
-        self._all = [value for value in vars(self).values() if isinstance(value, DataLoader)]
+        return LevelLoader(batch)
 
     def clear_all(self) -> None:
         """Forget everything loaded so far: called after every write."""
-        for loader in self._all:
-            loader.clear_all()
+        for value in vars(self).values():
+            if isinstance(value, DataLoader):
+                value.clear_all()
 
     @staticmethod
     async def _checkouts(conn: AsyncConnection, store_id: int, keys: list[str]) -> list[Any]:
@@ -173,3 +184,23 @@ class Loaders:
     @staticmethod
     async def _shipments(conn: AsyncConnection, store_id: int, keys: list[int]) -> list[Any]:
         return by_key(await queries.shipments_by_ids(conn, store_id, keys), keys, "id")
+
+    checkout_by_id = _Lazy("_checkouts")
+    line_items_by_checkout_id = _Lazy("_line_items_by_checkout")
+    line_item_by_id = _Lazy("_line_items")
+    assigned_quantity_by_line_item_id = _Lazy("_assigned_quantities")
+    consignments_by_checkout_id = _Lazy("_consignments_by_checkout")
+    consignment_items_by_consignment_id = _Lazy("_consignment_items")
+    quotes_by_consignment_id = _Lazy("_quotes")
+    shipping_config_version_by_store_id = _Lazy("_config_versions")
+    zones_by_store_id = _Lazy("_zones")
+    methods_by_zone_id = _Lazy("_methods_by_zone")
+    pickup_methods_by_store_id = _Lazy("_pickup_methods")
+    order_by_id = _Lazy("_orders")
+    shipping_addresses_by_order_id = _Lazy("_shipping_addresses_by_order")
+    shipping_address_by_id = _Lazy("_shipping_addresses")
+    order_products_by_order_id = _Lazy("_products_by_order")
+    order_product_by_id = _Lazy("_products")
+    shipments_by_order_id = _Lazy("_shipments_by_order")
+    shipment_by_id = _Lazy("_shipments")
+    shipment_items_by_shipment_id = _Lazy("_shipment_items")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -35,5 +36,10 @@ async def in_transaction(
 
 
 async def read(info: strawberry.Info, action: Callable[[AsyncConnection], Awaitable[T]]) -> T:
-    """A read outside any write transaction, on the request's shared read connection."""
-    return await info.context.reads.run(action)
+    """A read outside any write transaction, on the request's shared read connection.
+
+    It runs in a task of its own: reads take turns on the connection, and a resolver waiting for its turn
+    must not stall whoever steps it together with its siblings (the fast path resumes a level's
+    resolvers once all of them can go on, and the one holding the connection is among them).
+    """
+    return await asyncio.ensure_future(info.context.reads.run(action))

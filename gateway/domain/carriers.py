@@ -27,6 +27,10 @@ class CarrierQuote:
 
 
 class CarrierTransport(Protocol):
+    def registered_carriers(self) -> list[str]:
+        """Ids of the carriers the operator registered (GATEWAY_CARRIERS), sorted."""
+        ...
+
     def is_registered(self, carrier_id: str) -> bool: ...
 
     def display_name(self, carrier_id: str) -> str: ...

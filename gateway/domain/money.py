@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Decimal
+from functools import lru_cache
 
 ZERO = Decimal("0")
 
@@ -39,6 +40,7 @@ def minor_unit(currency_code: str) -> int:
     return _MINOR_UNITS.get(currency_code.upper(), 2)
 
 
+@lru_cache(maxsize=16384)  # prices repeat: equal Decimals round alike, so the memo is exact
 def round_money(value: Decimal, currency_code: str) -> Decimal:
     exponent = Decimal(1).scaleb(-minor_unit(currency_code))
     return value.quantize(exponent, rounding=ROUND_HALF_EVEN)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -42,8 +43,11 @@ class ExactDecimal(TypeDecorator[Decimal]):
         return canonical(value if isinstance(value, Decimal) else Decimal(value))
 
 
+@lru_cache(maxsize=16384)  # equal Decimals share one canonical spelling, so the memo is exact
 def canonical(value: Decimal) -> Decimal:
     """One spelling per number on every backend: no trailing zeros, no exponent (0.2500 -> 0.25, 1E+2 -> 100)."""
+    if not value:
+        return Decimal(0)  # -0 and 0E-4 alike: equal values must share the memo's one answer
     value = value.normalize()
     return value.quantize(Decimal(1)) if value.as_tuple().exponent > 0 else value  # type: ignore[operator]
 

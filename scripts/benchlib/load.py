@@ -22,6 +22,8 @@ class RunResult:
     latencies: list[float] = field(default_factory=list)
     seconds: float = 0.0
     cpu_seconds: float = 0.0
+    #: CPU of the local PostgreSQL server's processes over the same window (None: not measured).
+    database_cpu_seconds: float | None = None
     peak_rss_mb: float = 0.0
 
     def summary(self) -> dict[str, Any]:
@@ -38,6 +40,11 @@ class RunResult:
             "p95_ms": pct(0.95),
             "p99_ms": pct(0.99),
             "cpu_ms_per_request": self.cpu_seconds * 1000 / self.requests if self.requests else 0.0,
+            "database_cpu_ms_per_request": (
+                self.database_cpu_seconds * 1000 / self.requests
+                if self.requests and self.database_cpu_seconds is not None
+                else None
+            ),
             "peak_rss_mb": self.peak_rss_mb,
         }
 
@@ -70,6 +77,24 @@ def cpu_seconds(pids: list[int]) -> float:
         except (OSError, IndexError, ValueError):
             continue
     return total / CLOCK_TICKS
+
+
+def postgres_cpu() -> dict[int, float]:
+    """CPU seconds of every local `postgres` process (server, backends), by pid."""
+    usage: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                head, tail = handle.read().rsplit(")", 1)
+            if head.split("(", 1)[1] != "postgres":
+                continue
+            fields = tail.split()
+            usage[int(entry)] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        except (OSError, IndexError, ValueError):
+            continue
+    return usage
 
 
 def peak_rss_mb(pids: list[int]) -> float:
@@ -133,18 +158,23 @@ async def _worker(
 
 async def run_load(
     *, port: int, path: str, make: Callable[[], tuple[str, dict[str, Any], str]], tokens: dict[str, str],
-    concurrency: int, duration: float, warmup: float, server_pid: int,
+    concurrency: int, duration: float, warmup: float, server_pid: int, database_cpu: bool = False,
 ) -> RunResult:
+    """`database_cpu`: also measure the local PostgreSQL server's CPU (backends that exit mid-run are missed)."""
     result = RunResult()
     if warmup > 0:
         end = time.perf_counter() + warmup
         await asyncio.gather(*(_worker(port, path, make, tokens, end, result, False) for _ in range(concurrency)))
     pids = process_tree(server_pid)
     cpu_before = cpu_seconds(pids)
+    database_before = postgres_cpu() if database_cpu else {}
     started = time.perf_counter()
     end = started + duration
     await asyncio.gather(*(_worker(port, path, make, tokens, end, result, True) for _ in range(concurrency)))
     result.seconds = time.perf_counter() - started
     result.cpu_seconds = cpu_seconds(pids) - cpu_before
+    if database_cpu:
+        after = postgres_cpu()
+        result.database_cpu_seconds = sum(after[pid] - database_before.get(pid, 0.0) for pid in after)
     result.peak_rss_mb = peak_rss_mb(pids)
     return result

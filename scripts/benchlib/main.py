@@ -1,14 +1,17 @@
 """scripts/bench: seed a data set, start the gateway and the no-GraphQL floor, drive closed-loop load,
 and report req/s, latency percentiles, server CPU per request, SQL statements per request, peak memory
-and the ratio to the floor. Writes results.json and chart.png to --out."""
+and the ratio to the floor. `--vs postgraphile` also measures PostGraphile v5 on the read operations.
+Writes results.json and chart.png to --out."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -25,7 +28,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 from sqlalchemy.pool import NullPool  # noqa: E402
 
-from benchlib import dataset, load, operations  # noqa: E402
+from benchlib import dataset, load, operations, postgraphile_ops  # noqa: E402
 from gateway.app import create_app  # noqa: E402
 from gateway.settings import Settings  # noqa: E402
 from gateway.storage import models as m  # noqa: E402
@@ -33,6 +36,7 @@ from gateway.storage.db import create_engine, normalise_url  # noqa: E402
 from gateway.storage.migrate import upgrade  # noqa: E402
 
 READS = ("checkout_page", "order_history")
+POSTGRAPHILE_DIR = REPO / "scripts" / "benchlib" / "postgraphile"
 
 
 def parse_args() -> argparse.Namespace:
@@ -47,6 +51,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--operations", default="checkout_page,order_history,consignment_writes,create_shipment")
     parser.add_argument("--no-floor", action="store_true", help="skip the no-GraphQL floor")
+    parser.add_argument("--vs", choices=["postgraphile"],
+                        help="also measure PostGraphile v5 on the read operations (PostgreSQL and node only)")
+    parser.add_argument("--database-cpu", action="store_true",
+                        help="also measure the local PostgreSQL server's CPU per request (same machine only)")
     parser.add_argument("--soak", type=float, default=0.0, help="seconds of order-history load sampling memory")
     parser.add_argument("--reuse", action="store_true", help="reuse an already seeded database")
     parser.add_argument("--out", default=str(REPO / "bench-results"))
@@ -124,6 +132,43 @@ def start(cmd: list[str], env: dict[str, str], port: int, log: Path) -> subproce
     raise SystemExit(f"server did not start; see {log}")
 
 
+def start_postgraphile(url: str, out: Path) -> tuple[subprocess.Popen[bytes], int] | None:
+    """PostGraphile v5 (scripts/benchlib/postgraphile) over the bench database, or None, saying why, where it
+    cannot run. `node` is started directly (no npm wrapper), so there is no child process to leave behind."""
+    parsed = make_url(normalise_url(url))
+    if parsed.get_backend_name() != "postgresql":
+        print("  --vs postgraphile: skipped, PostGraphile needs PostgreSQL (pass --database-url postgresql://...)")
+        return None
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        print("  --vs postgraphile: skipped, node and npm are not on PATH")
+        return None
+    if not (POSTGRAPHILE_DIR / "node_modules").is_dir():
+        print(f"  installing PostGraphile: npm ci in {POSTGRAPHILE_DIR.relative_to(REPO)}")
+        npm_ci = ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"]
+        if subprocess.run(npm_ci, cwd=POSTGRAPHILE_DIR).returncode:
+            raise SystemExit(f"npm ci failed in {POSTGRAPHILE_DIR}")
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": parsed.set(drivername="postgresql").render_as_string(hide_password=False),
+           "PORT": str(port), "POOL_SIZE": "20", "GRAPHILE_ENV": "production", "NODE_ENV": "production"}
+    return start(["node", str(POSTGRAPHILE_DIR / "server.mjs")], env, port, out / "postgraphile.log"), port
+
+
+async def measure_one(args: argparse.Namespace, tokens: dict[str, str], name: str, level: int,
+                      server: str, port: int, path: str, make: Any, pid: int) -> dict[str, Any]:
+    run = await load.run_load(port=port, path=path, make=make, tokens=tokens, concurrency=level,
+                              duration=args.duration, warmup=args.warmup, server_pid=pid,
+                              database_cpu=args.database_cpu)
+    return {"server": server, "operation": name, "concurrency": level, **run.summary()}
+
+
+def describe(label: str, row: dict[str, Any]) -> str:
+    database = row.get("database_cpu_ms_per_request")
+    return (f"  {label:<20} c={row['concurrency']:<3} {row['rps']:8.1f} req/s  p50 {row['p50_ms']:6.2f} ms  "
+            f"p99 {row['p99_ms']:7.2f} ms  cpu {row['cpu_ms_per_request']:6.2f} ms/req"
+            + (f" +db {database:5.2f}" if database is not None else "")
+            + f"  sql {row.get('sql_statements') or '-'}  errors {row['errors']}")
+
+
 def free_port() -> int:
     import socket
 
@@ -173,33 +218,48 @@ async def main() -> None:
            "GATEWAY_DB_POOL_SIZE": "20", "PYTHONPATH": f"{REPO}:{REPO / 'scripts'}"}
     gateway_port, floor_port = free_port(), free_port()
     python = sys.executable
-    gateway = start([python, "-m", "uvicorn", "gateway.app:create_app", "--factory", "--port", str(gateway_port),
-                     "--workers", str(args.workers), "--log-level", "warning", "--no-access-log"],
-                    env, gateway_port, out / "gateway.log")
-    floor = None
-    if not args.no_floor:
-        floor = start([python, "-m", "uvicorn", "benchlib.floor:create_app", "--factory", "--port", str(floor_port),
-                       "--log-level", "warning", "--no-access-log"], env, floor_port, out / "floor.log")
+    # Started first, so that a failed install or start leaves nothing running; idle while the others are measured.
+    postgraphile = start_postgraphile(args.database_url, out) if args.vs and set(names) & set(READS) else None
+    gateway = floor = None
     results: list[dict[str, Any]] = []
     try:
+        gateway = start([python, "-m", "uvicorn", "gateway.app:create_app", "--factory", "--port", str(gateway_port),
+                         "--workers", str(args.workers), "--log-level", "warning", "--no-access-log"],
+                        env, gateway_port, out / "gateway.log")
+        if not args.no_floor:
+            floor = start([python, "-m", "uvicorn", "benchlib.floor:create_app", "--factory", "--port",
+                           str(floor_port), "--log-level", "warning", "--no-access-log"],
+                          env, floor_port, out / "floor.log")
         for name in names:
             for level in levels:
-                factories = operations.request_factories(data, seed=level)
-                run = await load.run_load(port=gateway_port, path="/graphql", make=factories[name], tokens=tokens,
-                                          concurrency=level, duration=args.duration, warmup=args.warmup, server_pid=gateway.pid)
-                row = {"server": "gateway", "operation": name, "concurrency": level, "sql_statements": sql.get(name), **run.summary()}
+                measure = functools.partial(measure_one, args, tokens, name, level)
+                make = operations.request_factories(data, seed=level)[name]
+                row = await measure("gateway", gateway_port, "/graphql", make, gateway.pid)
+                row["sql_statements"] = sql.get(name)
+                floor_row = postgraphile_row = None
                 if floor is not None and name in READS:
-                    floor_run = await load.run_load(port=floor_port, path=f"/{name}", make=operations.request_factories(data, seed=level)[name],
-                                                    tokens=tokens, concurrency=level, duration=args.duration, warmup=args.warmup,
-                                                    server_pid=floor.pid)
-                    floor_row = {"server": "floor", "operation": name, "concurrency": level, **floor_run.summary()}
-                    results.append(floor_row)
-                    row["throughput_vs_floor"] = row["rps"] / floor_row["rps"] if floor_row["rps"] else None
-                    row["cpu_vs_floor"] = row["cpu_ms_per_request"] / floor_row["cpu_ms_per_request"] if floor_row["cpu_ms_per_request"] else None
-                results.append(row)
-                print(f"  {name:<20} c={level:<3} {row['rps']:8.1f} req/s  p50 {row['p50_ms']:6.2f} ms  p99 {row['p99_ms']:7.2f} ms  "
-                      f"cpu {row['cpu_ms_per_request']:6.2f} ms/req  sql {row['sql_statements']}  errors {row['errors']}"
-                      + (f"  cpu x{row['cpu_vs_floor']:.1f} floor" if row.get("cpu_vs_floor") else ""))
+                    make = operations.request_factories(data, seed=level)[name]
+                    floor_row = await measure("floor", floor_port, f"/{name}", make, floor.pid)
+                if postgraphile is not None and name in READS:
+                    make, (pg_process, pg_port) = postgraphile_ops.request_factories(data)[name], postgraphile
+                    postgraphile_row = await measure("postgraphile", pg_port, "/graphql", make, pg_process.pid)
+                compared = [other for other in (floor_row, postgraphile_row) if other is not None]
+                for other in compared:  # throughput_vs_floor, cpu_vs_floor, ..._vs_postgraphile
+                    rps, cpu = other["rps"], other["cpu_ms_per_request"]
+                    row[f"throughput_vs_{other['server']}"] = row["rps"] / rps if rps else None
+                    row[f"cpu_vs_{other['server']}"] = row["cpu_ms_per_request"] / cpu if cpu else None
+                    if row.get("database_cpu_ms_per_request") is not None:  # gateway + database vs theirs
+                        total = other["cpu_ms_per_request"] + other["database_cpu_ms_per_request"]
+                        own = row["cpu_ms_per_request"] + row["database_cpu_ms_per_request"]
+                        row[f"total_cpu_vs_{other['server']}"] = own / total if total else None
+                results += [result for result in (floor_row, row, postgraphile_row) if result is not None]
+                ratios = [f"  cpu x{row[f'cpu_vs_{other}']:.2f} {other}" for other in ("floor", "postgraphile")
+                          if row.get(f"cpu_vs_{other}")]
+                ratios += [f"  cpu+db x{row[f'total_cpu_vs_{other}']:.2f} {other}"
+                           for other in ("floor", "postgraphile") if row.get(f"total_cpu_vs_{other}")]
+                print(describe(name, row) + "".join(ratios))
+                for other in compared:
+                    print(describe(f"  {other['server']}", other))
         soak: list[dict[str, float]] = []
         if args.soak > 0:
             pids = load.process_tree(gateway.pid)
@@ -211,8 +271,8 @@ async def main() -> None:
                 soak.append({"t": args.soak - (end - time.monotonic()), "rss_mb": load.current_rss_mb(pids)})
                 print(f"  soak t={soak[-1]['t']:.0f}s rss {soak[-1]['rss_mb']:.1f} MB")
     finally:
-        for process in (gateway, floor):
-            if process is not None:
+        for process in (gateway, floor, postgraphile[0] if postgraphile else None):
+            if process is not None and process.poll() is None:
                 process.terminate()
                 process.wait(timeout=20)
     report = {

@@ -254,3 +254,27 @@ async def test_connections_go_back_to_the_pool_after_reads_errors_and_refusals(c
     response = await client.post("/graphql", content=b"{not json", headers={"X-Auth-Token": store.server_token})
     assert response.status_code == 400
     assert pool.checkedout() == 0, pool.status()
+
+
+async def test_root_fields_reading_side_by_side_share_the_connection_without_stalling(client, engine, store):
+    """Three root lists that each read directly (not through a DataLoader) take turns on the request's one
+    connection; the fast path steps them together, so a wait for the connection must never stall it."""
+    import anyio
+
+    checkout_id = await make_checkout(client, store.storefront_token, consignments=1)
+    query = """
+    { orders(first: 2) { nodes { id } }
+      checkouts(first: 2) { nodes { id lineItems { sku } } }
+      products(first: 3) { nodes { sku } }
+      again: checkouts(first: 1) { nodes { id } } }
+    """
+    for _ in range(3):  # the fast path compiles a document once it comes back
+        with anyio.fail_after(20):
+            body = await gql(client, query, {}, token=store.server_token)
+        result = data(body)
+        assert result["orders"]["nodes"] == []
+        assert [node["id"] for node in result["checkouts"]["nodes"]] == [checkout_id]
+        assert len(result["checkouts"]["nodes"][0]["lineItems"]) == len(LINES)
+        assert len(result["products"]["nodes"]) == 3
+        assert result["again"]["nodes"] == [{"id": checkout_id}]
+    assert engine.sync_engine.pool.checkedout() == 0

@@ -41,7 +41,7 @@ class ShippingQuery:
 
 def carrier_connections(info: strawberry.Info, connected: dict) -> list[CarrierConnection]:  # type: ignore[type-arg]
     transport = info.context.carriers
-    ids = sorted(set(getattr(transport, "endpoints", {})) | set(connected))
+    ids = sorted(set(transport.registered_carriers()) | set(connected))
     return [
         CarrierConnection(
             carrier_id=carrier_id,
