@@ -88,13 +88,29 @@ class Loaders:
         self._reads = reads
         self._store_id = store_id
 
+    #: A list loader's rows also answer a by-id loader: a page that lists an order's products and then
+    #: points at them from shipment items loads the products once, not once per level.
+    _PRIMES: ClassVar[dict[str, str]] = {
+        "line_items_by_checkout_id": "line_item_by_id",
+        "shipping_addresses_by_order_id": "shipping_address_by_id",
+        "order_products_by_order_id": "order_product_by_id",
+        "shipments_by_order_id": "shipment_by_id",
+    }
+
     def _make(self, name: str, fetch: Fetch) -> DataLoader:
         reads, store_id, on_batch = self._reads, self._store_id, Loaders.on_batch
+        primes = self._PRIMES.get(name)
 
         async def batch(keys: list[Any]) -> list[Any]:
             if on_batch is not None:
                 on_batch(name, len(keys))
-            return await reads.run(lambda conn: fetch(conn, store_id, keys))
+            results = await reads.run(lambda conn: fetch(conn, store_id, keys))
+            if primes is not None:
+                by_id = getattr(self, primes)
+                for rows in results:
+                    for row in rows:
+                        by_id.prime(row.id, row)
+            return results
 
         return LevelLoader(batch)
 
