@@ -85,10 +85,12 @@ def violation(imp: Import) -> str | None:
     if _within(module, "gateway.storage"):
         if _within(target, "gateway.storage"):
             return None
-        if _top(target) in STDLIB | {"sqlalchemy", "sqlmodel", "alembic"}:
+        # orjson: the engines decode JSON columns with it (a serialiser, nothing of the web or GraphQL).
+        if _top(target) in STDLIB | {"sqlalchemy", "sqlmodel", "alembic", "orjson"}:
             return None
         return (
-            "gateway.storage may import only sqlalchemy, sqlmodel, alembic, the standard library and itself"
+            "gateway.storage may import only sqlalchemy, sqlmodel, alembic, orjson, the standard library "
+            "and itself"
         )
     if _within(module, "gateway.domain"):
         for forbidden in ("strawberry", "starlette", "graphql"):
