@@ -20,6 +20,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from gateway.storage.queries.batched import RAW_READS
+
 SQLITE_BUSY_TIMEOUT_S = 30
 
 T = TypeVar("T")
@@ -115,11 +117,12 @@ class RequestReads:
     wait on something slow (carriers), so a request never holds two connections.
     """
 
-    __slots__ = ("_engine", "_conn", "_turn", "_closed")
+    __slots__ = ("_engine", "_conn", "_transaction", "_turn", "_closed")
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._conn: AsyncConnection | None = None
+        self._transaction: Any = None  # asyncpg's, on PostgreSQL
         self._turn = asyncio.Lock()
         self._closed = False
 
@@ -134,20 +137,31 @@ class RequestReads:
 
     async def _run_shared(self, action: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         if self._conn is None:
-            conn = await self._engine.connect()
-            try:
-                if not is_sqlite(self._engine):
-                    conn = await conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
-            except BaseException:
-                await conn.close()
-                raise
-            self._conn = conn
+            await self._open()
+        assert self._conn is not None
         try:
             return await action(self._conn)
         except BaseException:
             with contextlib.suppress(Exception):  # a broken connection may fail to close too
-                await self._drop()
+                await self._drop(broken=True)
             raise
+
+    async def _open(self) -> None:
+        conn = await self._engine.connect()
+        try:
+            if not is_sqlite(self._engine):
+                # SQLAlchemy leaves the transaction alone (AUTOCOMMIT) and asyncpg runs ours, so keyed
+                # queries may go straight to asyncpg (RAW_READS) inside the same snapshot.
+                conn = await conn.execution_options(isolation_level="AUTOCOMMIT", **{RAW_READS: True})
+                driver = (await conn.get_raw_connection()).driver_connection
+                transaction = driver.transaction(isolation="repeatable_read", readonly=True)  # type: ignore[union-attr]
+                await transaction.start()
+                self._transaction = transaction
+        except BaseException:
+            await conn.invalidate()
+            await conn.close()
+            raise
+        self._conn = conn
 
     async def release(self) -> None:
         """Give the connection back to the pool (ending the snapshot); the next read opens a new one."""
@@ -159,7 +173,15 @@ class RequestReads:
         self._closed = True
         await self.release()
 
-    async def _drop(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
+    async def _drop(self, *, broken: bool = False) -> None:
+        conn, transaction = self._conn, self._transaction
+        self._conn = self._transaction = None
+        if conn is None:
+            return
+        try:
+            if broken:
+                await conn.invalidate()  # never back to the pool: it may be mid-statement or gone
+            elif transaction is not None:
+                await transaction.rollback()
+        finally:
             await conn.close()
