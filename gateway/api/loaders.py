@@ -87,10 +87,13 @@ class Loaders:
     def __init__(self, reads: RequestReads, store_id: int) -> None:
         self._reads = reads
         self._store_id = store_id
+        #: Rows list loaders read, by id, for the by-id loader of the same table (see `_LISTED_BY_ID`).
+        self._listed: dict[str, dict[Any, Any]] = {}
 
     #: A list loader's rows also answer a by-id loader: a page that lists an order's products and then
-    #: points at them from shipment items loads the products once, not once per level.
-    _PRIMES: ClassVar[dict[str, str]] = {
+    #: points at them from shipment items reads the products once. The rows are only remembered; a by-id
+    #: batch asks the database for the keys nobody listed.
+    _LISTED_BY_ID: ClassVar[dict[str, str]] = {
         "line_items_by_checkout_id": "line_item_by_id",
         "shipping_addresses_by_order_id": "shipping_address_by_id",
         "order_products_by_order_id": "order_product_by_id",
@@ -99,23 +102,32 @@ class Loaders:
 
     def _make(self, name: str, fetch: Fetch) -> DataLoader:
         reads, store_id, on_batch = self._reads, self._store_id, Loaders.on_batch
-        primes = self._PRIMES.get(name)
+        lists_for = self._LISTED_BY_ID.get(name)
+        listed = self._listed.setdefault(name, {}) if name in self._LISTED_BY_ID.values() else None
 
         async def batch(keys: list[Any]) -> list[Any]:
             if on_batch is not None:
                 on_batch(name, len(keys))
+            if listed:
+                missing = [key for key in keys if key not in listed]
+                if missing:
+                    found = await reads.run(lambda conn: fetch(conn, store_id, missing))
+                    listed.update((key, row) for key, row in zip(missing, found, strict=True) if row is not None)
+                return [listed.get(key) for key in keys]
             results = await reads.run(lambda conn: fetch(conn, store_id, keys))
-            if primes is not None:
-                by_id = getattr(self, primes)
+            if lists_for is not None:
+                known = self._listed.setdefault(lists_for, {})
                 for rows in results:
                     for row in rows:
-                        by_id.prime(row.id, row)
+                        known[row.id] = row
             return results
 
         return LevelLoader(batch)
 
     def clear_all(self) -> None:
         """Forget everything loaded so far: called after every write."""
+        for rows in self._listed.values():
+            rows.clear()
         for value in vars(self).values():
             if isinstance(value, DataLoader):
                 value.clear_all()

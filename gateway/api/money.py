@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 
 import strawberry
 
@@ -15,5 +16,6 @@ class Money:
     currency_code: str = strawberry.field(description="ISO 4217 currency code, e.g. USD.")
 
 
+@lru_cache(maxsize=16384)  # amounts repeat across a page; equal Decimals give equal Money (never mutated)
 def money(value: Decimal, currency_code: str) -> Money:
     return Money(value=round_money(value, currency_code), currency_code=currency_code)

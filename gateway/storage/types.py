@@ -91,7 +91,11 @@ class Record(dict[str, Any]):
 
 def _wrap(value: Any) -> Any:
     if isinstance(value, dict):
-        return Record((key, _wrap(item)) for key, item in value.items())
+        record = Record(value)  # one C-level copy; only nested objects and lists need more
+        for key, item in value.items():
+            if isinstance(item, dict | list):
+                record[key] = _wrap(item)
+        return record
     if isinstance(value, list):
         return [_wrap(item) for item in value]
     return value
