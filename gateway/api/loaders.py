@@ -78,8 +78,8 @@ def grouped(rows: Sequence[Row[Any]], keys: Sequence[Any], attribute: str) -> li
 
 
 class Loaders:
-    """The DataLoaders of one request, as typed attributes, each created on first use (a checkout page
-    needs 7 of the 19)."""
+    """The DataLoaders of one request, as typed attributes, each created on first use (a page needs a
+    handful of the 19)."""
 
     #: Called with (loader name, number of keys) for every batch; the app points it at its metrics.
     on_batch: ClassVar[Callable[[str, int], None] | None] = None
