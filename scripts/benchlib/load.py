@@ -124,8 +124,13 @@ def current_rss_mb(pids: list[int]) -> float:
 
 
 async def _worker(
-    port: int, path: str, make: Callable[[], tuple[str, dict[str, Any], str]], tokens: dict[str, str],
-    deadline: float, result: RunResult, record: bool,
+    port: int,
+    path: str,
+    make: Callable[[], tuple[str, dict[str, Any], str]],
+    tokens: dict[str, str],
+    deadline: float,
+    result: RunResult,
+    record: bool,
 ) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
@@ -157,8 +162,16 @@ async def _worker(
 
 
 async def run_load(
-    *, port: int, path: str, make: Callable[[], tuple[str, dict[str, Any], str]], tokens: dict[str, str],
-    concurrency: int, duration: float, warmup: float, server_pid: int, database_cpu: bool = False,
+    *,
+    port: int,
+    path: str,
+    make: Callable[[], tuple[str, dict[str, Any], str]],
+    tokens: dict[str, str],
+    concurrency: int,
+    duration: float,
+    warmup: float,
+    server_pid: int,
+    database_cpu: bool = False,
 ) -> RunResult:
     """`database_cpu`: also measure the local PostgreSQL server's CPU (backends that exit mid-run are missed)."""
     result = RunResult()

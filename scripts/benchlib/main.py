@@ -41,8 +41,11 @@ POSTGRAPHILE_DIR = REPO / "scripts" / "benchlib" / "postgraphile"
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__)
-    parser.add_argument("--database-url", default=f"sqlite:///{REPO}/.gateway/bench.db",
-                        help="SQLite file or PostgreSQL database (recreated!)")
+    parser.add_argument(
+        "--database-url",
+        default=f"sqlite:///{REPO}/.gateway/bench.db",
+        help="SQLite file or PostgreSQL database (recreated!)",
+    )
     parser.add_argument("--orders", type=int, default=10_000)
     parser.add_argument("--checkouts", type=int, default=2_000)
     parser.add_argument("--workers", type=int, default=1, help="gateway worker processes")
@@ -51,12 +54,22 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--operations", default="checkout_page,order_history,consignment_writes,create_shipment")
     parser.add_argument("--no-floor", action="store_true", help="skip the no-GraphQL floor")
-    parser.add_argument("--vs", choices=["postgraphile"],
-                        help="also measure PostGraphile v5 on the read operations (PostgreSQL and node only)")
-    parser.add_argument("--database-cpu", action="store_true",
-                        help="also measure the local PostgreSQL server's CPU per request (same machine only)")
+    parser.add_argument(
+        "--vs",
+        choices=["postgraphile"],
+        help="also measure PostGraphile v5 on the read operations (PostgreSQL and node only)",
+    )
+    parser.add_argument(
+        "--database-cpu",
+        action="store_true",
+        help="also measure the local PostgreSQL server's CPU per request (same machine only)",
+    )
     parser.add_argument("--soak", type=float, default=0.0, help="seconds of order-history load sampling memory")
-    parser.add_argument("--reuse", action="store_true", help="reuse an already seeded database")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="reuse an already seeded database (createShipment then re-ships units: seed afresh for it)",
+    )
     parser.add_argument("--out", default=str(REPO / "bench-results"))
     return parser.parse_args()
 
@@ -95,14 +108,14 @@ async def prepare(args: argparse.Namespace) -> dict[str, Any]:
     return data
 
 
-async def statements_per_request(url: str, data: dict[str, Any], names: list[str]) -> dict[str, int]:
+async def statements_per_request(url: str, data: dict[str, Any], names: list[str], shipments: Any) -> dict[str, int]:
     """Run one request of each operation in-process and count the SQL statements it sends."""
     engine = create_engine(url)
     app = create_app(Settings(database_url=url, host="127.0.0.1", port=0, environment="bench"), engine=engine)
     counts: dict[str, int] = {}
     seen: list[str] = []
     event.listen(engine.sync_engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
-    factories = operations.request_factories(data, seed=99)
+    factories = operations.request_factories(data, seed=99, shipments=shipments)
     tokens = {"storefront": data["storefront_token"], "server": data["server_token"]}
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
         for kind in tokens.values():
@@ -110,7 +123,9 @@ async def statements_per_request(url: str, data: dict[str, Any], names: list[str
         for name in names:
             query, variables, kind = factories[name]()
             seen.clear()
-            await client.post("/graphql", json={"query": query, "variables": variables}, headers={"X-Auth-Token": tokens[kind]})
+            await client.post(
+                "/graphql", json={"query": query, "variables": variables}, headers={"X-Auth-Token": tokens[kind]}
+            )
             counts[name] = len(seen)
     await engine.dispose()
     return counts
@@ -148,25 +163,50 @@ def start_postgraphile(url: str, out: Path) -> tuple[subprocess.Popen[bytes], in
         if subprocess.run(npm_ci, cwd=POSTGRAPHILE_DIR).returncode:
             raise SystemExit(f"npm ci failed in {POSTGRAPHILE_DIR}")
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": parsed.set(drivername="postgresql").render_as_string(hide_password=False),
-           "PORT": str(port), "POOL_SIZE": "20", "GRAPHILE_ENV": "production", "NODE_ENV": "production"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": parsed.set(drivername="postgresql").render_as_string(hide_password=False),
+        "PORT": str(port),
+        "POOL_SIZE": "20",
+        "GRAPHILE_ENV": "production",
+        "NODE_ENV": "production",
+    }
     return start(["node", str(POSTGRAPHILE_DIR / "server.mjs")], env, port, out / "postgraphile.log"), port
 
 
-async def measure_one(args: argparse.Namespace, tokens: dict[str, str], name: str, level: int,
-                      server: str, port: int, path: str, make: Any, pid: int) -> dict[str, Any]:
-    run = await load.run_load(port=port, path=path, make=make, tokens=tokens, concurrency=level,
-                              duration=args.duration, warmup=args.warmup, server_pid=pid,
-                              database_cpu=args.database_cpu)
+async def measure_one(
+    args: argparse.Namespace,
+    tokens: dict[str, str],
+    name: str,
+    level: int,
+    server: str,
+    port: int,
+    path: str,
+    make: Any,
+    pid: int,
+) -> dict[str, Any]:
+    run = await load.run_load(
+        port=port,
+        path=path,
+        make=make,
+        tokens=tokens,
+        concurrency=level,
+        duration=args.duration,
+        warmup=args.warmup,
+        server_pid=pid,
+        database_cpu=args.database_cpu,
+    )
     return {"server": server, "operation": name, "concurrency": level, **run.summary()}
 
 
 def describe(label: str, row: dict[str, Any]) -> str:
     database = row.get("database_cpu_ms_per_request")
-    return (f"  {label:<20} c={row['concurrency']:<3} {row['rps']:8.1f} req/s  p50 {row['p50_ms']:6.2f} ms  "
-            f"p99 {row['p99_ms']:7.2f} ms  cpu {row['cpu_ms_per_request']:6.2f} ms/req"
-            + (f" +db {database:5.2f}" if database is not None else "")
-            + f"  sql {row.get('sql_statements') or '-'}  errors {row['errors']}")
+    return (
+        f"  {label:<20} c={row['concurrency']:<3} {row['rps']:8.1f} req/s  p50 {row['p50_ms']:6.2f} ms  "
+        f"p99 {row['p99_ms']:7.2f} ms  cpu {row['cpu_ms_per_request']:6.2f} ms/req"
+        + (f" +db {database:5.2f}" if database is not None else "")
+        + f"  sql {row.get('sql_statements') or '-'}  errors {row['errors']}"
+    )
 
 
 def free_port() -> int:
@@ -208,14 +248,21 @@ async def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     names = [name.strip() for name in args.operations.split(",") if name.strip()]
     levels = [int(level) for level in args.concurrency.split(",")]
-    print(f"seeding {args.orders} orders and {args.checkouts} checkouts into {make_url(normalise_url(args.database_url)).render_as_string()}")
+    where = make_url(normalise_url(args.database_url)).render_as_string()
+    print(f"seeding {args.orders} orders and {args.checkouts} checkouts into {where}")
     data = await prepare(args)
     print(f"  data set: {data['counts']}, seeded in {data.get('seed_seconds', 0):.1f}s")
-    sql = await statements_per_request(args.database_url, data, names)
+    shipments = iter(data["unshipped"])  # one walk through the unshipped units for the whole run
+    sql = await statements_per_request(args.database_url, data, names, shipments)
     tokens = {"storefront": data["storefront_token"], "server": data["server_token"]}
 
-    env = {**os.environ, "GATEWAY_DATABASE_URL": args.database_url, "GATEWAY_ENV": "production",
-           "GATEWAY_DB_POOL_SIZE": "20", "PYTHONPATH": f"{REPO}:{REPO / 'scripts'}"}
+    env = {
+        **os.environ,
+        "GATEWAY_DATABASE_URL": args.database_url,
+        "GATEWAY_ENV": "production",
+        "GATEWAY_DB_POOL_SIZE": "20",
+        "PYTHONPATH": f"{REPO}:{REPO / 'scripts'}",
+    }
     gateway_port, floor_port = free_port(), free_port()
     python = sys.executable
     # Started first, so that a failed install or start leaves nothing running; idle while the others are measured.
@@ -223,17 +270,47 @@ async def main() -> None:
     gateway = floor = None
     results: list[dict[str, Any]] = []
     try:
-        gateway = start([python, "-m", "uvicorn", "gateway.app:create_app", "--factory", "--port", str(gateway_port),
-                         "--workers", str(args.workers), "--log-level", "warning", "--no-access-log"],
-                        env, gateway_port, out / "gateway.log")
+        gateway = start(
+            [
+                python,
+                "-m",
+                "uvicorn",
+                "gateway.app:create_app",
+                "--factory",
+                "--port",
+                str(gateway_port),
+                "--workers",
+                str(args.workers),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            env,
+            gateway_port,
+            out / "gateway.log",
+        )
         if not args.no_floor:
-            floor = start([python, "-m", "uvicorn", "benchlib.floor:create_app", "--factory", "--port",
-                           str(floor_port), "--log-level", "warning", "--no-access-log"],
-                          env, floor_port, out / "floor.log")
+            floor = start(
+                [
+                    python,
+                    "-m",
+                    "uvicorn",
+                    "benchlib.floor:create_app",
+                    "--factory",
+                    "--port",
+                    str(floor_port),
+                    "--log-level",
+                    "warning",
+                    "--no-access-log",
+                ],
+                env,
+                floor_port,
+                out / "floor.log",
+            )
         for name in names:
             for level in levels:
                 measure = functools.partial(measure_one, args, tokens, name, level)
-                make = operations.request_factories(data, seed=level)[name]
+                make = operations.request_factories(data, seed=level, shipments=shipments)[name]
                 row = await measure("gateway", gateway_port, "/graphql", make, gateway.pid)
                 row["sql_statements"] = sql.get(name)
                 floor_row = postgraphile_row = None
@@ -253,10 +330,16 @@ async def main() -> None:
                         own = row["cpu_ms_per_request"] + row["database_cpu_ms_per_request"]
                         row[f"total_cpu_vs_{other['server']}"] = own / total if total else None
                 results += [result for result in (floor_row, row, postgraphile_row) if result is not None]
-                ratios = [f"  cpu x{row[f'cpu_vs_{other}']:.2f} {other}" for other in ("floor", "postgraphile")
-                          if row.get(f"cpu_vs_{other}")]
-                ratios += [f"  cpu+db x{row[f'total_cpu_vs_{other}']:.2f} {other}"
-                           for other in ("floor", "postgraphile") if row.get(f"total_cpu_vs_{other}")]
+                ratios = [
+                    f"  cpu x{row[f'cpu_vs_{other}']:.2f} {other}"
+                    for other in ("floor", "postgraphile")
+                    if row.get(f"cpu_vs_{other}")
+                ]
+                ratios += [
+                    f"  cpu+db x{row[f'total_cpu_vs_{other}']:.2f} {other}"
+                    for other in ("floor", "postgraphile")
+                    if row.get(f"total_cpu_vs_{other}")
+                ]
                 print(describe(name, row) + "".join(ratios))
                 for other in compared:
                     print(describe(f"  {other['server']}", other))
@@ -266,8 +349,16 @@ async def main() -> None:
             factories = operations.request_factories(data, seed=1)
             end = time.monotonic() + args.soak
             while time.monotonic() < end:
-                await load.run_load(port=gateway_port, path="/graphql", make=factories["order_history"], tokens=tokens,
-                                    concurrency=16, duration=min(10.0, args.soak), warmup=0, server_pid=gateway.pid)
+                await load.run_load(
+                    port=gateway_port,
+                    path="/graphql",
+                    make=factories["order_history"],
+                    tokens=tokens,
+                    concurrency=16,
+                    duration=min(10.0, args.soak),
+                    warmup=0,
+                    server_pid=gateway.pid,
+                )
                 soak.append({"t": args.soak - (end - time.monotonic()), "rss_mb": load.current_rss_mb(pids)})
                 print(f"  soak t={soak[-1]['t']:.0f}s rss {soak[-1]['rss_mb']:.1f} MB")
     finally:
@@ -278,12 +369,18 @@ async def main() -> None:
     report = {
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version()},
         "database": make_url(normalise_url(args.database_url)).get_backend_name(),
-        "workers": args.workers, "duration_s": args.duration, "data": data["counts"],
-        "results": results, "soak": soak,
+        "workers": args.workers,
+        "duration_s": args.duration,
+        "data": data["counts"],
+        "results": results,
+        "soak": soak,
     }
     (out / "results.json").write_text(json.dumps(report, indent=2))
     drew = chart(results, out / "chart.png")
-    print(f"wrote {out / 'results.json'}" + (f" and {out / 'chart.png'}" if drew else " (install matplotlib for the chart)"))
+    print(
+        f"wrote {out / 'results.json'}"
+        + (f" and {out / 'chart.png'}" if drew else " (install matplotlib for the chart)")
+    )
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 CHECKOUT_PAGE = """
@@ -60,13 +60,19 @@ mutation CreateShipment($input: CreateShipmentInput!) {
 Request = tuple[str, dict[str, Any], str]  # query, variables, token kind
 
 
-def request_factories(data: dict[str, Any], seed: int = 7) -> dict[str, Callable[[], Request]]:
-    """One callable per operation producing the next request; deterministic for a given seed."""
+def request_factories(
+    data: dict[str, Any], seed: int = 7, shipments: Iterator[Any] | None = None
+) -> dict[str, Callable[[], Request]]:
+    """One callable per operation producing the next request; deterministic for a given seed.
+
+    `shipments`: where createShipment takes its next unshipped unit from; share one iterator between
+    runs against the same database, or later runs ship units an earlier run already shipped (refused).
+    """
     rng = random.Random(seed)
     checkout_ids = data["checkout_ids"]
     read_ids = itertools.cycle(checkout_ids[: max(1, len(checkout_ids) // 2)])
     write_ids = itertools.cycle(data["write_targets"])
-    unshipped = iter(data["unshipped"])
+    unshipped = shipments if shipments is not None else iter(data["unshipped"])
     cities = itertools.cycle(["New York", "Brooklyn", "Queens"])
 
     def checkout_page() -> Request:
@@ -77,16 +83,37 @@ def request_factories(data: dict[str, Any], seed: int = 7) -> dict[str, Callable
 
     def consignment_write() -> Request:
         checkout_id, consignment_id = next(write_ids)
-        address = {"email": "ada@example.com", "countryCode": "US", "firstName": "Ada", "lastName": "L",
-                   "address1": f"{rng.randint(1, 999)} Main St", "city": next(cities),
-                   "stateOrProvinceCode": "NY", "postalCode": "10013"}
-        return UPDATE_CONSIGNMENT, {"input": {"checkoutId": checkout_id, "consignmentId": consignment_id, "address": address}}, "storefront"
+        address = {
+            "email": "ada@example.com",
+            "countryCode": "US",
+            "firstName": "Ada",
+            "lastName": "L",
+            "address1": f"{rng.randint(1, 999)} Main St",
+            "city": next(cities),
+            "stateOrProvinceCode": "NY",
+            "postalCode": "10013",
+        }
+        return (
+            UPDATE_CONSIGNMENT,
+            {"input": {"checkoutId": checkout_id, "consignmentId": consignment_id, "address": address}},
+            "storefront",
+        )
 
     def create_shipment() -> Request:
         order_id, address_id, product_id = next(unshipped)
-        return CREATE_SHIPMENT, {"input": {"orderId": str(order_id), "shippingAddressId": str(address_id),
-                                           "items": [{"orderProductId": str(product_id), "quantity": 1}],
-                                           "trackingNumber": f"1Z{rng.getrandbits(40):012d}", "shippingProvider": "UPS"}}, "server"
+        return (
+            CREATE_SHIPMENT,
+            {
+                "input": {
+                    "orderId": str(order_id),
+                    "shippingAddressId": str(address_id),
+                    "items": [{"orderProductId": str(product_id), "quantity": 1}],
+                    "trackingNumber": f"1Z{rng.getrandbits(40):012d}",
+                    "shippingProvider": "UPS",
+                }
+            },
+            "server",
+        )
 
     return {
         "checkout_page": checkout_page,
