@@ -26,6 +26,10 @@ def _money(value: Decimal) -> dict[str, str]:
     return {"value": f"{value:.2f}", "currencyCode": "USD"}
 
 
+#: The data set lives in the `default` store, the first one a migrated database holds.
+DEFAULT_STORE = 1
+
+
 def create_app() -> Starlette:
     engine = create_engine(os.environ["GATEWAY_DATABASE_URL"])
 
@@ -141,7 +145,10 @@ def create_app() -> Starlette:
         async with engine.connect() as conn:
             rows = (
                 await conn.execute(
-                    sa.select(m.orders).order_by(m.orders.c.created_at.desc(), m.orders.c.id.desc()).limit(first + 1)
+                    sa.select(m.orders)
+                    .where(m.orders.c.store_id == DEFAULT_STORE)  # like the gateway: the store's index
+                    .order_by(m.orders.c.created_at.desc(), m.orders.c.id.desc())
+                    .limit(first + 1)
                 )
             ).all()
             ids = [r.id for r in rows[:first]]
