@@ -182,6 +182,9 @@ class RequestReads:
             if broken:
                 await conn.invalidate()  # never back to the pool: it may be mid-statement or gone
             elif transaction is not None:
-                await transaction.rollback()
+                try:
+                    await transaction.rollback()
+                except Exception:  # noqa: BLE001 - the connection is gone or confused: never reuse it
+                    await conn.invalidate()
         finally:
             await conn.close()
