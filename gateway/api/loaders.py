@@ -145,18 +145,13 @@ class Loaders:
         return by_key(await queries.line_items_by_ids(conn, store_id, keys), keys, "id")
 
     @staticmethod
-    async def _assigned_quantities(conn: AsyncConnection, store_id: int, keys: list[str]) -> list[Any]:
-        totals = await queries.assigned_quantities_by_line_item_ids(conn, store_id, keys)
-        return [totals.get(key, 0) for key in keys]
+    async def _consignment_items_by_checkout(conn: AsyncConnection, store_id: int, keys: list[str]) -> list[Any]:
+        rows = await queries.consignment_items_by_checkout_ids(conn, store_id, keys)
+        return grouped(rows, keys, "checkout_id")
 
     @staticmethod
     async def _consignments_by_checkout(conn: AsyncConnection, store_id: int, keys: list[str]) -> list[Any]:
         return grouped(await queries.consignments_by_checkout_ids(conn, store_id, keys), keys, "checkout_id")
-
-    @staticmethod
-    async def _consignment_items(conn: AsyncConnection, store_id: int, keys: list[str]) -> list[Any]:
-        rows = await queries.consignment_items_by_consignment_ids(conn, store_id, keys)
-        return grouped(rows, keys, "consignment_id")
 
     @staticmethod
     async def _quotes(conn: AsyncConnection, store_id: int, keys: list[str]) -> list[Any]:
@@ -216,9 +211,9 @@ class Loaders:
     checkout_by_id = _Lazy("_checkouts")
     line_items_by_checkout_id = _Lazy("_line_items_by_checkout")
     line_item_by_id = _Lazy("_line_items")
-    assigned_quantity_by_line_item_id = _Lazy("_assigned_quantities")
+    #: One read serves both a checkout's consignments' items and its line items' assigned quantities.
+    consignment_items_by_checkout_id = _Lazy("_consignment_items_by_checkout")
     consignments_by_checkout_id = _Lazy("_consignments_by_checkout")
-    consignment_items_by_consignment_id = _Lazy("_consignment_items")
     quotes_by_consignment_id = _Lazy("_quotes")
     shipping_config_version_by_store_id = _Lazy("_config_versions")
     zones_by_store_id = _Lazy("_zones")

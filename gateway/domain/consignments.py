@@ -11,7 +11,7 @@ address and items.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy.engine import Row
@@ -440,3 +440,11 @@ async def quote_destinations_for_refresh(
         for row in rows
         if row.pickup_method_id is None and (data.consignment_id is None or row.id == data.consignment_id)
     ]
+
+
+def assigned_quantities(items: Iterable[Any]) -> dict[str, int]:
+    """Units of each line item assigned to consignments, from a checkout's consignment items."""
+    assigned: dict[str, int] = {}
+    for item in items:
+        assigned[item.line_item_id] = assigned.get(item.line_item_id, 0) + item.quantity
+    return assigned

@@ -103,9 +103,8 @@ class Cart:
 
     async def assigned(self) -> dict[str, int]:
         async def read(conn: AsyncConnection) -> dict[str, int]:
-            return await queries.assigned_quantities_by_line_item_ids(
-                conn, self.store_id, [self.shirt, self.mug, self.ebook]
-            )
+            items = await queries.consignment_items_by_checkout_ids(conn, self.store_id, [self.id])
+            return consignments.assigned_quantities(items)
 
         totals = await self.run(read)
         return {

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
 from gateway.api.address import Address
 from gateway.api.enums import PROBLEM_CODES, described_enum
 from gateway.api.money import Money, money
+from gateway.domain.consignments import assigned_quantities
 from gateway.domain.problems import CheckoutProblem as DomainCheckoutProblem
 from gateway.domain.problems import ProblemCode, checkout_problems
 
@@ -76,8 +77,8 @@ class LineItem:
     async def unassigned_quantity(self, info: strawberry.Info) -> int:
         if not self.requires_shipping:
             return 0
-        assigned = await info.context.loaders.assigned_quantity_by_line_item_id.load(self.id)
-        return self.quantity - assigned
+        items = await info.context.loaders.consignment_items_by_checkout_id.load(self.checkout_id)  # type: ignore[attr-defined]
+        return self.quantity - assigned_quantities(items).get(self.id, 0)
 
 
 @strawberry.type(description="How many units of one line item travel in a consignment.")
@@ -87,6 +88,12 @@ class ConsignmentLineItem:
     @strawberry.field(description="The checkout line item.")
     async def line_item(self, info: strawberry.Info) -> LineItem:
         return await info.context.loaders.line_item_by_id.load(self.line_item_id)  # type: ignore[attr-defined]
+
+
+async def _consignment_items(info: strawberry.Info, consignment: Any) -> list[Any]:
+    """A consignment's items in position order, from its checkout's (one read serves the whole checkout)."""
+    rows = await info.context.loaders.consignment_items_by_checkout_id.load(consignment.checkout_id)
+    return [row for row in rows if row.consignment_id == consignment.id]
 
 
 @strawberry.type(
@@ -99,12 +106,11 @@ class Consignment:
 
     @strawberry.field(description="The line items and quantities in this consignment.")
     async def line_items(self, info: strawberry.Info) -> list[ConsignmentLineItem]:
-        return await info.context.loaders.consignment_items_by_consignment_id.load(self.id)
+        return await _consignment_items(info, self)
 
     @strawberry.field(description="Ids of the line items in this consignment.")
     async def line_item_ids(self, info: strawberry.Info) -> list[strawberry.ID]:
-        rows = await info.context.loaders.consignment_items_by_consignment_id.load(self.id)
-        return [row.line_item_id for row in rows]
+        return [row.line_item_id for row in await _consignment_items(info, self)]
 
     shipping_zone_name: str | None = strawberry.field(
         description="The shipping zone that priced this consignment's options; null when none serves its address."
@@ -222,16 +228,15 @@ class Checkout:
     async def problems(self, info: strawberry.Info) -> list[CheckoutProblem]:
         loaders = info.context.loaders
         # Load side by side so these batch with the sibling fields' loads of the same level.
-        line_items, consignments, version, pickups = await asyncio.gather(
+        line_items, consignments, items, version, pickups = await asyncio.gather(
             loaders.line_items_by_checkout_id.load(self.id),
             loaders.consignments_by_checkout_id.load(self.id),
+            loaders.consignment_items_by_checkout_id.load(self.id),
             loaders.shipping_config_version_by_store_id.load(self.store_id),  # type: ignore[attr-defined]
             loaders.pickup_methods_by_store_id.load(self.store_id),  # type: ignore[attr-defined]
         )
         enabled = {row.id for row in pickups if row.enabled}
-        physical = [line.id for line in line_items if line.requires_shipping]
-        counts = await loaders.assigned_quantity_by_line_item_id.load_many(physical)
-        assigned = dict(zip(physical, counts, strict=True))
+        assigned = assigned_quantities(items)
         return [
             CheckoutProblem.from_domain(problem)
             for problem in checkout_problems(self, line_items, assigned, consignments, version, enabled)

@@ -108,22 +108,22 @@ async def consignment_items_by_checkout_id(conn: AsyncConnection, store_id: int,
     return (await conn.execute(stmt)).all()
 
 
-_ASSIGNED_QUANTITIES_BY_LINE_ITEM_IDS = KeyedQuery(
+_CONSIGNMENT_ITEMS_BY_CHECKOUT_IDS = KeyedQuery(
     lambda keys_in: (
-        sa.select(consignment_line_item.c.line_item_id, sa.func.sum(consignment_line_item.c.quantity))
-        .where(
-            consignment_line_item.c.store_id == STORE,
-            keys_in(consignment_line_item.c.line_item_id),
+        sa.select(consignment_line_item)
+        .where(consignment_line_item.c.store_id == STORE, keys_in(consignment_line_item.c.checkout_id))
+        .order_by(
+            consignment_line_item.c.checkout_id,
+            consignment_line_item.c.consignment_id,
+            consignment_line_item.c.position,
         )
-        .group_by(consignment_line_item.c.line_item_id)
     )
 )
 
 
-async def assigned_quantities_by_line_item_ids(
-    conn: AsyncConnection, store_id: int, ids: Sequence[str]
-) -> dict[str, int]:
-    return {row[0]: int(row[1]) for row in await _ASSIGNED_QUANTITIES_BY_LINE_ITEM_IDS.rows(conn, store_id, ids)}
+async def consignment_items_by_checkout_ids(conn: AsyncConnection, store_id: int, ids: Sequence[str]) -> Rows:
+    """Every consignment item of the checkouts: what their consignments hold and what is assigned."""
+    return await _CONSIGNMENT_ITEMS_BY_CHECKOUT_IDS.rows(conn, store_id, ids)
 
 
 async def insert_consignments(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
