@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
 from sqlalchemy import event
 
 from tests.factories import StoreFixture, data, gql, make_store
@@ -278,3 +279,37 @@ async def test_root_fields_reading_side_by_side_share_the_connection_without_sta
         assert len(result["products"]["nodes"]) == 3
         assert result["again"]["nodes"] == [{"id": checkout_id}]
     assert engine.sync_engine.pool.checkedout() == 0
+
+
+async def test_a_response_reads_one_snapshot_even_when_a_write_lands_between_levels(
+    client, engine, store, monkeypatch
+):
+    """A write committed by someone else while a read is between levels does not show up half-way: the
+    checkout (level 1) and its line items (level 2) come from the same state of the database."""
+    from gateway.api.loaders import Loaders
+    from gateway.storage.db import write_transaction
+    from gateway.storage.models import line_item
+
+    checkout_id = await make_checkout(client, store.storefront_token, consignments=1)
+    query = "query($id: ID!) { checkout(id: $id) { version subtotal { value } lineItems { sku quantity } } }"
+    before = data(await gql(client, query, {"id": checkout_id}, token=store.server_token))["checkout"]
+    original = Loaders._line_items_by_checkout
+    wrote: list[int] = []
+
+    async def write_then_read(conn: Any, store_id: int, keys: list[str]) -> list[Any]:
+        if not wrote:  # another process changes the quantities after the checkout row was read
+            async with write_transaction(engine) as other:
+                result = await other.execute(
+                    sa.update(line_item).where(line_item.c.checkout_id == checkout_id).values(quantity=9)
+                )
+                wrote.append(result.rowcount)
+        return await original(conn, store_id, keys)
+
+    monkeypatch.setattr(Loaders, "_line_items_by_checkout", staticmethod(write_then_read))
+    during = data(await gql(client, query, {"id": checkout_id}, token=store.server_token))["checkout"]
+    assert wrote == [len(LINES)]
+    assert during == before  # the quantities of the snapshot the checkout row came from
+
+    monkeypatch.undo()
+    after = data(await gql(client, query, {"id": checkout_id}, token=store.server_token))["checkout"]
+    assert {item["quantity"] for item in after["lineItems"]} == {9}  # the write did land
