@@ -49,17 +49,28 @@ class RunResult:
         }
 
 
+def _stat(pid: int | str) -> tuple[str, list[str]] | None:
+    """(command name, fields after it) from /proc/<pid>/stat, or None if the process is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            head, tail = handle.read().rsplit(")", 1)
+        return head.split("(", 1)[1], tail.split()
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _cpu(fields: list[str]) -> float:
+    """User + system CPU seconds (utime, stime)."""
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def _pids() -> list[str]:
+    return [entry for entry in os.listdir("/proc") if entry.isdigit()]
+
+
 def process_tree(root: int) -> list[int]:
     """`root` and its descendants (uvicorn --workers forks children)."""
-    parents: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as handle:
-                    fields = handle.read().rsplit(")", 1)[1].split()
-                parents[int(entry)] = int(fields[1])
-            except (OSError, IndexError, ValueError):
-                continue
+    parents = {int(pid): int(stat[1][1]) for pid in _pids() if (stat := _stat(pid)) is not None}
     tree, frontier = [root], [root]
     while frontier:
         frontier = [pid for pid, parent in parents.items() if parent in frontier]
@@ -68,33 +79,12 @@ def process_tree(root: int) -> list[int]:
 
 
 def cpu_seconds(pids: list[int]) -> float:
-    total = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-        except (OSError, IndexError, ValueError):
-            continue
-    return total / CLOCK_TICKS
+    return sum(_cpu(stat[1]) for pid in pids if (stat := _stat(pid)) is not None)
 
 
 def postgres_cpu() -> dict[int, float]:
     """CPU seconds of every local `postgres` process (server, backends), by pid."""
-    usage: dict[int, float] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as handle:
-                head, tail = handle.read().rsplit(")", 1)
-            if head.split("(", 1)[1] != "postgres":
-                continue
-            fields = tail.split()
-            usage[int(entry)] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-        except (OSError, IndexError, ValueError):
-            continue
-    return usage
+    return {int(pid): _cpu(stat[1]) for pid in _pids() if (stat := _stat(pid)) is not None and stat[0] == "postgres"}
 
 
 def peak_rss_mb(pids: list[int]) -> float:

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio
 import httpx
 import sqlalchemy as sa
 from sqlalchemy import event
 
+from gateway.api.loaders import Loaders
+from gateway.storage.db import write_transaction
+from gateway.storage.models import line_item
 from tests.factories import StoreFixture, data, gql, make_store
 
 
@@ -246,7 +250,7 @@ async def test_connections_go_back_to_the_pool_after_reads_errors_and_refusals(c
     requests = [
         (ONE_CHECKOUT + CHECKOUT_PAGE, {"id": checkout_id}, store.server_token),
         ("{ checkout(id: 1) { nope } }", {}, store.server_token),
-        ("{ checkout(id: \"missing\") { id } }", {}, store.server_token),
+        ('{ checkout(id: "missing") { id } }', {}, store.server_token),
         ("{ __typename }", {}, "sf_unknown_token"),
     ]
     for query, variables, token in requests:
@@ -260,8 +264,6 @@ async def test_connections_go_back_to_the_pool_after_reads_errors_and_refusals(c
 async def test_root_fields_reading_side_by_side_share_the_connection_without_stalling(client, engine, store):
     """Three root lists that each read directly (not through a DataLoader) take turns on the request's one
     connection; the fast path steps them together, so a wait for the connection must never stall it."""
-    import anyio
-
     checkout_id = await make_checkout(client, store.storefront_token, consignments=1)
     query = """
     { orders(first: 2) { nodes { id } }
@@ -281,15 +283,9 @@ async def test_root_fields_reading_side_by_side_share_the_connection_without_sta
     assert engine.sync_engine.pool.checkedout() == 0
 
 
-async def test_a_response_reads_one_snapshot_even_when_a_write_lands_between_levels(
-    client, engine, store, monkeypatch
-):
+async def test_a_response_reads_one_snapshot_even_when_a_write_lands_between_levels(client, engine, store, monkeypatch):
     """A write committed by someone else while a read is between levels does not show up half-way: the
     checkout (level 1) and its line items (level 2) come from the same state of the database."""
-    from gateway.api.loaders import Loaders
-    from gateway.storage.db import write_transaction
-    from gateway.storage.models import line_item
-
     checkout_id = await make_checkout(client, store.storefront_token, consignments=1)
     query = "query($id: ID!) { checkout(id: $id) { version subtotal { value } lineItems { sku quantity } } }"
     before = data(await gql(client, query, {"id": checkout_id}, token=store.server_token))["checkout"]
