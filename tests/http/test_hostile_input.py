@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 
 from gateway.app import create_app
 from gateway.settings import Settings
-from tests.factories import StoreFixture, data, gql
+from tests.factories import data, gql
 from tests.servers import running_servers
 
 pytestmark = pytest.mark.anyio
@@ -165,12 +165,10 @@ async def test_refusals_before_execution_are_graphql_json_with_a_code(client, st
     # An operationName the document does not define.
     response = await client.post("/graphql", json={"query": "query A { __typename }", "operationName": "B"})
     refusal(response, "BAD_REQUEST")
-    # Two operations and no operationName.
-    response = await client.post("/graphql", json={"query": "query A { __typename } query B { __typename }"})
-    refusal(response, {"BAD_REQUEST", "GRAPHQL_VALIDATION_FAILED"})
     # No query at all.
     refusal(await client.post("/graphql", json={"variables": {}}, headers=token), "BAD_REQUEST")
-    refusal(await client.get("/graphql", headers=token), "BAD_REQUEST", {400, 404})
+    accept_json = {**token, "Accept": "application/json"}
+    refusal(await client.get("/graphql", headers=accept_json), "BAD_REQUEST", {400, 404})
     # Unsupported content types.
     for content_type in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", ""):
         response = await client.post(
@@ -199,6 +197,8 @@ OUT_OF_RANGE_CURSORS = [
     ("checkouts", cursor("checkout:0001-01-01T00:00:00+05:00|x")),
     ("checkouts", cursor("checkout:9999-12-31T23:59:59-05:00|x")),
     ("checkouts", cursor("checkout:2026-01-01T00:00:00|x")),
+    ("checkouts", cursor("checkout:2026-01-01T00:00:00+00:00|\x00")),
+    ("checkouts", cursor("checkout:2026-01-01T00:00:00+00:00|" + "x" * 5000)),
     ("orders", cursor("order:2026-01-01T00:00:00+00:00|" + "9" * 20)),
     ("orders", cursor("order:2026-01-01T00:00:00+00:00|-1")),
     ("orders", cursor("order:0001-01-01T00:00:00+01:00|1")),
@@ -211,8 +211,9 @@ OUT_OF_RANGE_CURSORS = [
 async def test_crafted_cursors_are_bad_user_input(client, store, no_error_logs, field, after):
     token = store.storefront_token if field == "products" else store.server_token
     query = f"query($after: String) {{ {field}(first: 2, after: $after) {{ nodes {{ __typename }} }} }}"
-    response = await client.post("/graphql", json={"query": query, "variables": {"after": after}},
-                                 headers={"X-Auth-Token": token})
+    response = await client.post(
+        "/graphql", json={"query": query, "variables": {"after": after}}, headers={"X-Auth-Token": token}
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["data"] is None, body
@@ -260,7 +261,7 @@ async def test_ids_outside_the_database_range_are_not_found(client, store, no_er
         assert "errors" not in body, body
         assert list(data(body).values()) == [None]
     # Mutations with integer-backed ids answer NOT_FOUND in the payload.
-    mutation = 'mutation { cancelOrder(input: {orderId: "%s"}) { errors { code } } }' % value
+    mutation = 'mutation { cancelOrder(input: {orderId: "' + value + '"}) { errors { code } } }'
     body = await gql(client, mutation, token=store.server_token)
     assert "errors" not in body, body
     assert [error["code"] for error in data(body)["cancelOrder"]["errors"]] == ["NOT_FOUND"]
@@ -276,30 +277,29 @@ SUGGESTION_BAITS = [
     ("query($f: OrderFilter) { orders(filter: $f) { nodes { id } } }", {"f": {"status": "SHIPED"}}, "SHIPPED"),
     ("query($f: OrderFiltr) { orders(filter: $f) { nodes { id } } }", {"f": {}}, "OrderFilter"),
     ("query($f: OrderFilter) { orders(filter: $f) { nodes { id } } }", {"f": {"statuss": "SHIPPED"}}, "status"),
-    ('mutation { cancelOrder(input: {orderID: "1"}) { errors { code } } }', None, "orderId"),
-    (
-        "mutation($i: CancelOrderInput!) { cancelOrder(input: $i) { errors { code } } }",
-        {"i": {"orderID": "1"}},
-        "orderId",
-    ),
+    ('mutation { cancelOrder(input: {orderId: "1", ordrId: "1"}) { errors { code } } }', None, "orderId"),
     ("{ ... on Quer { __typename } }", None, "Query"),
 ]
 
 
 def _app(database_url: str, engine: Any, environment: str) -> Any:
-    return create_app(Settings(database_url=database_url, host="127.0.0.1", port=0, environment=environment), engine=engine)
+    return create_app(
+        Settings(database_url=database_url, host="127.0.0.1", port=0, environment=environment), engine=engine
+    )
 
 
 @pytest.mark.parametrize(("document", "variables", "hidden"), SUGGESTION_BAITS, ids=lambda value: str(value)[:30])
 async def test_production_never_suggests_schema_names(database_url, engine, store, document, variables, hidden):
     payload = {"query": document, "variables": variables or {}}
     headers = {"X-Auth-Token": store.server_token}
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=_app(database_url, engine, "development")),
-                                 base_url="http://gateway.test") as development:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=_app(database_url, engine, "development")), base_url="http://gateway.test"
+    ) as development:
         text = (await development.post("/graphql", json=payload, headers=headers)).text
     assert "Did you mean" in text and f"'{hidden}'" in text, text  # the bait works outside production
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=_app(database_url, engine, "production")),
-                                 base_url="http://gateway.test") as production:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=_app(database_url, engine, "production")), base_url="http://gateway.test"
+    ) as production:
         response = await production.post("/graphql", json=payload, headers=headers)
     assert response.status_code < 500, response.text
     assert "Did you mean" not in response.text and f"'{hidden}'" not in response.text, response.text
@@ -307,6 +307,7 @@ async def test_production_never_suggests_schema_names(database_url, engine, stor
 
 
 # -- a real server: the log stays clean -----------------------------------------------------------------
+
 
 async def test_hostile_requests_leave_no_traceback_in_the_server_log(database_url, tmp_path, store):
     with running_servers(database_url, tmp_path, count=1, env={"GATEWAY_REQUEST_LOG": "0"}) as (server,):
@@ -319,8 +320,9 @@ async def test_hostile_requests_leave_no_traceback_in_the_server_log(database_ur
                 refusal(await client.post("/graphql", content=body, headers=JSON), "BAD_REQUEST")
             for field, after in OUT_OF_RANGE_CURSORS:
                 query = f'{{ {field}(after: "{after}") {{ nodes {{ __typename }} }} }}'
-                response = await client.post("/graphql", json={"query": query},
-                                             headers={"X-Auth-Token": store.server_token})
+                response = await client.post(
+                    "/graphql", json={"query": query}, headers={"X-Auth-Token": store.server_token}
+                )
                 assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", response.text
         log = server.log()
     assert "Traceback" not in log and "ERROR" not in log, log[-4000:]
@@ -395,8 +397,9 @@ BODIES = st.one_of(
     REQUEST_OBJECTS.map(lambda value: json.dumps(value).encode()),
     st.lists(REQUEST_OBJECTS, max_size=3).map(lambda value: json.dumps(value).encode()),
     st.builds(
-        lambda depth, digits: ('{"query": "{ __typename }", "variables": {"v": %s}}'
-                               % _nested(depth, "9" * digits)).encode(),
+        lambda depth, digits: (
+            '{"query": "{ __typename }", "variables": {"v": ' + _nested(depth, "9" * digits) + "}}"
+        ).encode(),
         st.integers(min_value=0, max_value=3000),
         st.integers(min_value=1, max_value=6000),
     ),
@@ -427,8 +430,7 @@ def check_answer(response: httpx.Response) -> None:
 
 
 def run_property(test: Callable[..., None], strategy: st.SearchStrategy[Any], examples: int) -> Callable[[], None]:
-    @PROPERTY_SETTINGS
-    @settings(max_examples=examples)
+    @settings(PROPERTY_SETTINGS, max_examples=examples)
     @given(strategy)
     def prop(example: Any) -> None:
         test(example)

@@ -1,0 +1,115 @@
+"""Reading a GraphQL request out of an HTTP request, refusing anything else with a code.
+
+Every byte of a request is attacker-controlled, so this reads it defensively and in time linear in its
+size: JSON is decoded by orjson (C, numbers never go through `int(str)`, so no int max-str-digits error;
+a number beyond a double's range is refused), then the decoded value's nesting is measured without
+recursion and refused past `MAX_JSON_DEPTH` levels ("nested too deep"), so nothing downstream (graphql-core's
+variable coercion, the NUL scan of the limits) ever recurses deeply. The request's shape is checked as the
+GraphQL-over-HTTP specification gives it: an object (or, batched, a non-empty list of objects) whose
+`query` and `operationName` are strings or null and whose `variables` and `extensions` are objects or null.
+
+A refusal is a `RequestRefused` carrying the HTTP status and the GraphQL error code; the view turns it (and
+strawberry's own `HTTPException`) into a GraphQL JSON response.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+from cross_web import HTTPException
+from strawberry.schema.exceptions import InvalidOperationTypeError
+
+#: Deepest nesting of arrays and objects accepted in a request body or a GET request's `variables`/`extensions`.
+#: The request object itself is level 1 and `variables` level 2, so variables may nest 62 levels; no real
+#: input of this schema nests more than 6.
+MAX_JSON_DEPTH = 64
+_STRING_FIELDS = ("query", "operationName")
+_OBJECT_FIELDS = ("variables", "extensions")
+
+
+class RequestRefused(Exception):
+    """The request is not a GraphQL request this gateway serves."""
+
+    def __init__(self, message: str, *, status: int = 400, code: str = "BAD_REQUEST") -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
+        self.headers: dict[str, str] = {"Allow": "POST"} if status == 405 else {}
+
+
+def refusal_of(error: HTTPException) -> RequestRefused:
+    """Strawberry's plain-text refusals as coded ones (a mutation over GET is 405, as the specification says)."""
+    if isinstance(error.__cause__, InvalidOperationTypeError):
+        return RequestRefused(error.reason, status=405)
+    status = error.status_code if 400 <= error.status_code < 500 else 400
+    return RequestRefused(error.reason, status=status)
+
+
+def decode_json(data: str | bytes) -> Any:
+    """The JSON value of `data`, refused unless it is valid UTF-8 JSON nested at most `MAX_JSON_DEPTH` deep."""
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError as error:
+        if "depth limit" in str(error):
+            raise _too_deep() from None
+        raise RequestRefused(f"the request is not valid JSON: {str(error).split(':')[0]}") from None
+    check_depth(value)
+    return value
+
+
+def check_depth(value: Any) -> None:
+    """Refuse a decoded JSON value nested deeper than `MAX_JSON_DEPTH`; iterative, linear in its size."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > MAX_JSON_DEPTH:
+            raise _too_deep()
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+
+
+def _too_deep() -> RequestRefused:
+    return RequestRefused(f"the request's JSON is nested too deep (at most {MAX_JSON_DEPTH} levels)")
+
+
+def query_params_request(params: Mapping[str, str]) -> dict[str, Any]:
+    """A GET request's parameters as a request object; `variables` and `extensions` are JSON text (empty: none)."""
+    request: dict[str, Any] = {key: params[key] for key in ("query", "operationName") if key in params}
+    for key in _OBJECT_FIELDS:
+        text = params.get(key)
+        if text:
+            request[key] = decode_json(text)
+    return request
+
+
+def request_objects(data: Any) -> list[dict[str, Any]] | dict[str, Any]:
+    """`data` checked to be one request object or a non-empty batch of them."""
+    if isinstance(data, list):
+        if not data:
+            raise RequestRefused("a batched request must hold at least one operation")
+        for index, item in enumerate(data):
+            _check_request(item, f"operation {index} of the batch")
+        return data
+    _check_request(data, "the request")
+    return data  # type: ignore[no-any-return]
+
+
+def _check_request(item: Any, where: str) -> None:
+    if not isinstance(item, dict):
+        raise RequestRefused(f"{where} must be a JSON object with a `query`")
+    for key in _STRING_FIELDS:
+        if not isinstance(item.get(key), (str, type(None))):
+            raise RequestRefused(f"`{key}` of {where} must be a string or null")
+    for key in _OBJECT_FIELDS:
+        if not isinstance(item.get(key), (dict, type(None))):
+            raise RequestRefused(f"`{key}` of {where} must be an object or null")
+    if not isinstance(item.get("query"), str):
+        raise RequestRefused(f"no GraphQL query found in {where}")
