@@ -32,18 +32,18 @@ _OBJECT_FIELDS = ("variables", "extensions")
 class RequestRefused(Exception):
     """The request is not a GraphQL request this gateway serves."""
 
-    def __init__(self, message: str, *, status: int = 400, code: str = "BAD_REQUEST") -> None:
+    def __init__(self, message: str, *, status: int = 400, code: str = "BAD_REQUEST", allow: str = "GET, POST") -> None:
         super().__init__(message)
         self.message = message
         self.status = status
         self.code = code
-        self.headers: dict[str, str] = {"Allow": "POST"} if status == 405 else {}
+        self.headers: dict[str, str] = {"Allow": allow} if status == 405 else {}
 
 
 def refusal_of(error: HTTPException) -> RequestRefused:
     """Strawberry's plain-text refusals as coded ones (a mutation over GET is 405, as the specification says)."""
     if isinstance(error.__cause__, InvalidOperationTypeError):
-        return RequestRefused(error.reason, status=405)
+        return RequestRefused(error.reason, status=405, allow="POST")
     status = error.status_code if 400 <= error.status_code < 500 else 400
     return RequestRefused(error.reason, status=status)
 

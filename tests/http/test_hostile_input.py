@@ -177,7 +177,16 @@ async def test_refusals_before_execution_are_graphql_json_with_a_code(client, st
         refusal(response, "BAD_REQUEST", {400, 415})
     # A mutation over GET: the GraphQL-over-HTTP spec answers 405.
     params = {"query": 'mutation { completeCheckout(input: {checkoutId: "x"}) { errors { code } } }'}
-    refusal(await client.get("/graphql", params=params, headers=token), "BAD_REQUEST", 405)
+    response = await client.get("/graphql", params=params, headers=token)
+    refusal(response, "BAD_REQUEST", 405)
+    assert response.headers["allow"] == "POST"
+    # Methods other than GET and POST.
+    for method in ("PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"):
+        response = await client.request(method, "/graphql", headers=token)
+        assert response.status_code == 405, (method, response.text)
+        assert response.headers["allow"] == "GET, POST"
+        if method != "HEAD":
+            refusal(response, "BAD_REQUEST", 405)
     # A document that does not parse.
     response = await client.get("/graphql", params={"query": "{ products("}, headers=token)
     assert response.status_code < 500
