@@ -145,10 +145,17 @@ async def test_deep_json_is_refused_as_nested_too_deep(client, no_error_logs):
     deep = b'{"query": "{ __typename }", "variables": {"v": ' + b"[" * 100 + b"]" * 100 + b"}}"
     error = refusal(await client.post("/graphql", content=deep, headers=JSON), "BAD_REQUEST")
     assert "nested too deep" in error["message"]
-    # Realistic nesting is far below the bound.
-    fine = b'{"query": "{ __typename }", "variables": {"v": ' + b"[" * 20 + b"]" * 20 + b"}}"
-    response = await client.post("/graphql", content=fine, headers=JSON)
-    assert response.status_code == 200 and response.json() == {"data": {"__typename": "Query"}}
+
+    # The bound is 64 levels: the request object, `variables`, then 62 more; brackets in strings do not count.
+    def request(levels: int, text: str = "") -> bytes:
+        value = "[" * levels + json.dumps(text) + "]" * levels
+        return b'{"query": "{ __typename }", "variables": {"v": ' + value.encode() + b"}}"
+
+    for body in (request(62), request(20, "[{" * 500 + '"\\')):
+        response = await client.post("/graphql", content=body, headers=JSON)
+        assert response.status_code == 200 and response.json() == {"data": {"__typename": "Query"}}, response.text
+    error = refusal(await client.post("/graphql", content=request(63), headers=JSON), "BAD_REQUEST")
+    assert "nested too deep" in error["message"]
 
 
 async def test_deep_variables_in_a_get_request_are_bad_request(client, no_error_logs):
