@@ -21,14 +21,13 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLRequestData
-from strawberry.http.parse_content_type import parse_content_type
 
 from gateway import demo_carrier
 from gateway.api.context import Context
 from gateway.api.errors import shape_errors
 from gateway.api.limits import QueryLimits
 from gateway.api.loaders import Loaders
-from gateway.api.request_body import RequestRefused, decode_json, query_params_request, refusal_of, request_objects
+from gateway.api.request_body import RequestRefused, decode_json, operations, read_request, refusal_of
 from gateway.api.schema import GatewaySchema, build_schema
 from gateway.carriers import CarrierEndpoint, HttpCarrierTransport, parse_registry
 from gateway.domain.tokens import PrincipalCache, authenticate
@@ -143,29 +142,13 @@ class GatewayGraphQL(GraphQL[Context, None]):
         return decode_json(data)
 
     async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData | list[GraphQLRequestData]:
-        """The request's operations; anything but a GraphQL request (see gateway/api/request_body.py) is refused."""
-        content_type, _ = parse_content_type(request.content_type or "")
+        """The request's operations; anything but a GraphQL request is refused (gateway/api/request_body.py)."""
         transport = self._get_stream_transport_from_headers(request.headers)
         protocol: Any = transport.protocol if transport else "http"
-        if request.method == "GET":
-            data = request_objects(query_params_request(request.query_params))  # type: ignore[arg-type]
-        elif "application/json" in content_type:
-            data = request_objects(decode_json(await request.get_body()))
-        else:
-            raise RequestRefused("send the request as application/json (or a query over GET)", status=415)
+        data = await read_request(request)
         if isinstance(data, list):
-            self._validate_batch_request(data, protocol)  # type: ignore[arg-type]
-        operations = [
-            GraphQLRequestData(
-                query=item.get("query"),
-                variables=item.get("variables"),
-                operation_name=item.get("operationName"),
-                extensions=item.get("extensions"),
-                protocol=protocol,
-            )
-            for item in (data if isinstance(data, list) else [data])
-        ]
-        return operations if isinstance(data, list) else operations[0]
+            self._validate_batch_request(data, protocol)
+        return operations(data, protocol)
 
     def _validate_batch_request(self, request_data: Any, protocol: Any) -> None:
         limit = self.schema.config.batching_config["max_operations"]  # type: ignore[index]

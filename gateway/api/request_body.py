@@ -22,7 +22,9 @@ from itertools import accumulate
 from typing import Any
 
 import orjson
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from strawberry.http import GraphQLRequestData, GraphQLRequestProtocol
+from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.exceptions import InvalidOperationTypeError
 
 #: Deepest nesting of arrays and objects accepted in a request body or a GET request's `variables`/`extensions`.
@@ -87,6 +89,33 @@ def check_depth(valid_json: bytes) -> None:
 
 def _too_deep() -> RequestRefused:
     return RequestRefused(f"the request's JSON is nested too deep (at most {MAX_JSON_DEPTH} levels)")
+
+
+async def read_request(request: AsyncHTTPRequestAdapter) -> list[dict[str, Any]] | dict[str, Any]:
+    """The request object (or batch) of a GET's parameters or a POST's JSON body; other content types are 415."""
+    if request.method == "GET":
+        return request_objects(query_params_request(request.query_params))  # type: ignore[arg-type]
+    content_type, _ = parse_content_type(request.content_type or "")
+    if "application/json" not in content_type:
+        raise RequestRefused("send the request as application/json (or a query over GET)", status=415)
+    return request_objects(decode_json(await request.get_body()))
+
+
+def operations(
+    data: list[dict[str, Any]] | dict[str, Any], protocol: GraphQLRequestProtocol
+) -> GraphQLRequestData | list[GraphQLRequestData]:
+    """Checked request objects as strawberry's request data."""
+    items = [
+        GraphQLRequestData(
+            query=item.get("query"),
+            variables=item.get("variables"),
+            operation_name=item.get("operationName"),
+            extensions=item.get("extensions"),
+            protocol=protocol,
+        )
+        for item in (data if isinstance(data, list) else [data])
+    ]
+    return items if isinstance(data, list) else items[0]
 
 
 def query_params_request(params: Mapping[str, str]) -> dict[str, Any]:
