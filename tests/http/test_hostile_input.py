@@ -325,9 +325,19 @@ async def test_production_never_suggests_schema_names(database_url, engine, stor
 # -- a real server: the log stays clean -----------------------------------------------------------------
 
 
-async def test_hostile_requests_leave_no_traceback_in_the_server_log(database_url, tmp_path, store):
-    with running_servers(database_url, tmp_path, count=1, env={"GATEWAY_REQUEST_LOG": "0"}) as (server,):
+@pytest.mark.parametrize("environment", ["test", "production"])
+async def test_hostile_requests_leave_no_traceback_in_the_server_log(database_url, tmp_path, store, environment):
+    """Against uvicorn: every case above is refused with a code and the server log holds no error or traceback;
+    with GATEWAY_ENV=production no answer suggests a schema name."""
+    env = {"GATEWAY_REQUEST_LOG": "0", "GATEWAY_ENV": environment}
+    with running_servers(database_url, tmp_path, count=1, env=env) as (server,):
         async with server.client() as client:
+            for document, variables, hidden in SUGGESTION_BAITS:
+                payload = {"query": document, "variables": variables or {}}
+                response = await client.post("/graphql", json=payload, headers={"X-Auth-Token": store.server_token})
+                assert response.status_code == 200 and response.json()["errors"], response.text
+                suggested = "Did you mean" in response.text and f"'{hidden}'" in response.text
+                assert suggested is (environment != "production"), response.text
             for token in MALFORMED_TOKENS:
                 headers = {"X-Auth-Token": header_bytes(token)}
                 response = await client.post("/graphql", json={"query": PRODUCTS}, headers=headers)
