@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -19,12 +20,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
 
 from gateway import demo_carrier
 from gateway.api.context import Context
 from gateway.api.errors import shape_errors
 from gateway.api.limits import QueryLimits
 from gateway.api.loaders import Loaders
+from gateway.api.request_body import RequestRefused, decode_json, operations, read_request, refusal_of
 from gateway.api.schema import GatewaySchema, build_schema
 from gateway.carriers import CarrierEndpoint, HttpCarrierTransport, parse_registry
 from gateway.domain.tokens import PrincipalCache, authenticate
@@ -59,11 +62,13 @@ def presented_token(request: Request) -> str | None:
     return None
 
 
-def error_response(status: int, code: str, message: str, request_id: str | None = None) -> Response:
+def error_response(
+    status: int, code: str, message: str, request_id: str | None = None, headers: dict[str, str] | None = None
+) -> Response:
     extensions: dict[str, Any] = {"code": code}
     if request_id:
         extensions["requestId"] = request_id
-    headers = {"X-Request-Id": request_id} if request_id else None
+    headers = {**(headers or {}), **({"X-Request-Id": request_id} if request_id else {})}
     return Response(
         orjson.dumps({"data": None, "errors": [{"message": message, "extensions": extensions}]}),
         status_code=status,
@@ -85,11 +90,12 @@ class GatewayGraphQL(GraphQL[Context, None]):
         self.carriers = carriers
         self.principals = PrincipalCache(settings.token_cache_ttl_s)
         self.graphiql_page = GraphiQLPage.from_settings(settings) if settings.graphiql_enabled else None
+        self.hide_schema = not settings.introspection_enabled  # no "Did you mean ..." naming schema members
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             try:
-                await super().__call__(scope, receive, send)
+                await self._serve(scope, receive, send)
             finally:
                 reads = scope.get("gateway_reads")
                 if reads is not None:  # a request refused before execution still returns its connection
@@ -110,6 +116,39 @@ class GatewayGraphQL(GraphQL[Context, None]):
                 log.error("unexpected error outside execution (request %s)", request_id, exc_info=error)
                 response = error_response(500, "INTERNAL_SERVER_ERROR", "Internal server error", request_id)
             await response(scope, receive, send)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Strawberry's view, with every refusal before execution a GraphQL JSON answer with a code."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope, receive))
+        except (HTTPException, RequestRefused) as error:
+            refusal = refusal_of(error) if isinstance(error, HTTPException) else error
+            request_id = scope.get("gateway_request_id") or self._request_id(scope)
+            response = error_response(refusal.status, refusal.code, refusal.message, request_id, refusal.headers)
+        await response(scope, receive, send)
+
+    @staticmethod
+    def _request_id(scope: Scope) -> str:
+        incoming = Request(scope).headers.get("x-request-id", "")
+        return incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+
+    def decode_json(self, data: str | bytes) -> object:
+        return decode_json(data)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        return decode_json(data)
+
+    async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """The request's operations; anything but a GraphQL request is refused (gateway/api/request_body.py)."""
+        transport = self._get_stream_transport_from_headers(request.headers)
+        protocol: Any = transport.protocol if transport else "http"
+        data = await read_request(request)
+        if isinstance(data, list):
+            self._validate_batch_request(data, protocol)
+        return operations(data, protocol)
 
     def _validate_batch_request(self, request_data: Any, protocol: Any) -> None:
         limit = self.schema.config.batching_config["max_operations"]  # type: ignore[index]
@@ -155,7 +194,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
     async def process_result(self, request: Any, result: Any) -> Any:
         # Parse and validation errors never reach the schema's extensions: shape them here too.
         if result.errors:
-            result.errors = shape_errors(result.errors, request.scope.get("gateway_request_id"))
+            result.errors = shape_errors(result.errors, request.scope.get("gateway_request_id"), self.hide_schema)
         return await super().process_result(request, result)
 
     def encode_json(self, data: object) -> bytes:
@@ -273,7 +312,7 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
         await engine.dispose()
 
     routes = [
-        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/graphql", graphql),  # every method: the view answers the others 405 in GraphQL JSON
         Route("/health", health),
         Route("/ready", ready),
     ]

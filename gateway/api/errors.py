@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,6 +22,8 @@ from gateway.domain.errors import DomainError, ErrorCode
 from gateway.storage.health import is_unavailable
 
 log = logging.getLogger("gateway.errors")
+#: graphql-core's suggestions (" Did you mean 'SHIPPED'?", " Did you mean the enum value 'a', 'b', or 'c'?").
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
 ErrorCodeEnum = described_enum(
     ErrorCode,
@@ -68,8 +71,18 @@ class ErrorShaping(SchemaExtension):
         result.errors = shape_errors(result.errors, getattr(self.execution_context.context, "request_id", None))
 
 
-def shape_errors(errors: list[GraphQLError], request_id: str | None) -> list[GraphQLError]:
-    return [_shape(error, request_id) for error in errors]
+def shape_errors(errors: list[GraphQLError], request_id: str | None, hide_schema: bool = False) -> list[GraphQLError]:
+    """Every error with a code; with `hide_schema` (introspection off) no suggestion of the schema's names.
+
+    graphql-core suggests near names in validation errors (fields, arguments, types, enum values, input
+    fields) and in variable coercion errors alike; strawberry's `disable_field_suggestions` only covers
+    fields, so the suggestions are cut from every message here, which sees every error of a response.
+    """
+    shaped = [_shape(error, request_id) for error in errors]
+    if hide_schema:
+        for error in shaped:
+            error.message = _SUGGESTION.sub("", error.message)
+    return shaped
 
 
 def _shape(error: GraphQLError, request_id: str | None) -> GraphQLError:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TypeVar
 
 import strawberry
 from graphql import GraphQLError
 
 MAX_PAGE_SIZE = 100
+#: Integer ids are 32-bit INTEGER columns on PostgreSQL: a cursor naming a larger id was never issued.
+MAX_ROW_ID = 2**31 - 1
 K = TypeVar("K")
 C = TypeVar("C")
 
@@ -34,9 +37,38 @@ def decode_cursor(kind: str, cursor: str | None, parse: Callable[[str], K]) -> K
             raise ValueError("not a canonical cursor")
         if found == kind and key:
             return parse(key)
-    except ValueError:
+    except (ValueError, OverflowError):
         pass
     raise GraphQLError("`after` is not a cursor of this list", extensions={"code": "BAD_USER_INPUT"})
+
+
+# Parsers of the keys inside cursors. A cursor is opaque but anyone can forge one: each part is checked to be
+# something `encode_cursor` could have written, so that nothing out of the database's ranges reaches a query.
+
+
+def cursor_id(text: str) -> int:
+    """A row id: ASCII digits, 1 to MAX_ROW_ID."""
+    if not (0 < len(text) <= 10 and text.isascii() and text.isdigit()):
+        raise ValueError("not an id")
+    number = int(text)
+    if not 0 < number <= MAX_ROW_ID:
+        raise ValueError("id out of range")
+    return number
+
+
+def cursor_time(text: str) -> datetime:
+    """A creation time as `time_cursor` writes it: ISO 8601 with an offset, representable in UTC."""
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError("a cursor time carries its offset")
+    return moment.astimezone(UTC)  # OverflowError past year 1 or 9999 in UTC
+
+
+def cursor_text(text: str, max_length: int) -> str:
+    """A string key (checkout ids): short printable ASCII, never a NUL the database would refuse."""
+    if not (0 < len(text) <= max_length and text.isascii() and text.isprintable()):
+        raise ValueError("not a key")
+    return text
 
 
 def check_page_size(first: int) -> None:

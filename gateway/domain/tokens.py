@@ -38,6 +38,8 @@ SCOPES = (
     "shipping:write",
 )
 
+#: `api_token.id` is a 32-bit INTEGER on PostgreSQL: a larger id names no token (and must not reach the query).
+MAX_TOKEN_ID = 2**31 - 1
 PREFIX = {TokenKind.STOREFRONT: "gwsf", TokenKind.SERVER: "gwsk"}
 _KIND_BY_PREFIX = {prefix: kind for kind, prefix in PREFIX.items()}
 
@@ -63,13 +65,20 @@ def _digest(salt: str, secret: str) -> str:
 
 
 def parse(token: str) -> tuple[TokenKind, int, str] | None:
-    """(kind, id, secret) of a well-formed token, else None."""
+    """(kind, id, secret) of a well-formed token, else None.
+
+    The id is ASCII digits only (`str.isdigit()` also accepts "²", which `int()` refuses, and `int()` reads
+    other scripts' digits) and within the id column's range.
+    """
     prefix, _, rest = token.partition("_")
     token_id, _, secret = rest.partition("_")
     kind = _KIND_BY_PREFIX.get(prefix)
-    if kind is None or not token_id.isdigit() or len(token_id) > 18 or not secret:
+    if kind is None or not secret or not (0 < len(token_id) <= 10 and token_id.isascii() and token_id.isdigit()):
         return None
-    return kind, int(token_id), secret
+    number = int(token_id)
+    if not 0 < number <= MAX_TOKEN_ID:
+        return None
+    return kind, number, secret
 
 
 async def create_token(

@@ -256,7 +256,8 @@ async def test_connections_go_back_to_the_pool_after_reads_errors_and_refusals(c
     for query, variables, token in requests:
         await gql(client, query, variables, token=token)
         assert pool.checkedout() == 0, (query, pool.status())
-    response = await client.post("/graphql", content=b"{not json", headers={"X-Auth-Token": store.server_token})
+    headers = {"X-Auth-Token": store.server_token, "Content-Type": "application/json"}
+    response = await client.post("/graphql", content=b"{not json", headers=headers)
     assert response.status_code == 400
     assert pool.checkedout() == 0, pool.status()
 

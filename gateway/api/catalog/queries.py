@@ -7,7 +7,7 @@ from typing import Annotated
 import strawberry
 
 from gateway.api.catalog.types import ProductConnection, ProductEdge
-from gateway.api.pagination import build_connection, check_page_size, decode_cursor, encode_cursor
+from gateway.api.pagination import build_connection, check_page_size, cursor_id, decode_cursor, encode_cursor
 from gateway.api.permissions import access
 from gateway.api.transactions import read
 from gateway.storage import queries
@@ -27,7 +27,7 @@ class CatalogQuery:
     ) -> ProductConnection:
         first = 50 if first is None else first
         check_page_size(first)
-        after_id = decode_cursor("product", after, int) or 0
+        after_id = decode_cursor("product", after, cursor_id) or 0
         store_id = info.context.store_id
         rows = await read(info, lambda conn: queries.products_page(conn, store_id, after_id, first + 1))
         return build_connection(

@@ -8,7 +8,15 @@ from typing import Annotated
 import strawberry
 
 from gateway.api.checkout.types import Checkout
-from gateway.api.pagination import PageInfo, build_connection, check_page_size, decode_cursor, time_cursor
+from gateway.api.pagination import (
+    PageInfo,
+    build_connection,
+    check_page_size,
+    cursor_text,
+    cursor_time,
+    decode_cursor,
+    time_cursor,
+)
 from gateway.api.permissions import access
 from gateway.api.transactions import read
 from gateway.storage import queries
@@ -29,7 +37,7 @@ class CheckoutConnection:
 
 def _parse_checkout_key(key: str) -> tuple[datetime, str]:
     created_at, _, checkout_id = key.partition("|")
-    return datetime.fromisoformat(created_at), checkout_id
+    return cursor_time(created_at), cursor_text(checkout_id, 36)
 
 
 @strawberry.type

@@ -6,10 +6,19 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import strawberry
+from graphql import GraphQLError
 
 from gateway.api.order.inputs import OrderFilter, int_id
 from gateway.api.order.types import Order
-from gateway.api.pagination import PageInfo, build_connection, check_page_size, decode_cursor, time_cursor
+from gateway.api.pagination import (
+    PageInfo,
+    build_connection,
+    check_page_size,
+    cursor_id,
+    cursor_time,
+    decode_cursor,
+    time_cursor,
+)
 from gateway.api.permissions import access
 from gateway.api.transactions import read
 from gateway.storage import queries
@@ -28,16 +37,24 @@ class OrderConnection:
     page_info: PageInfo = strawberry.field(description="Paging state.")
 
 
-def as_utc(moment: datetime | None) -> datetime | None:
-    """Times without an offset are read as UTC."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
+def as_utc(moment: datetime | None, argument: str) -> datetime | None:
+    """Times without an offset are read as UTC; a time that is not representable in UTC is refused."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+05:00 is before year 1 in UTC
+        raise GraphQLError(
+            f"`{argument}` is outside the supported range (years 1 to 9999 in UTC)",
+            extensions={"code": "BAD_USER_INPUT"},
+        ) from None
 
 
 def _parse_order_key(key: str) -> tuple[datetime, int]:
     created_at, _, order_id = key.partition("|")
-    return datetime.fromisoformat(created_at), int(order_id)
+    return cursor_time(created_at), cursor_id(order_id)
 
 
 @strawberry.type
@@ -68,6 +85,8 @@ class OrderQuery:
         check_page_size(first)
         before = decode_cursor("order", after, _parse_order_key)
         store_id, conditions = info.context.store_id, filter or OrderFilter()
+        created_after = as_utc(conditions.created_after, "filter.createdAfter")
+        created_before = as_utc(conditions.created_before, "filter.createdBefore")
         rows = await read(
             info,
             lambda conn: queries.orders_page(
@@ -77,8 +96,8 @@ class OrderQuery:
                 limit=first + 1,
                 status=conditions.status.value if conditions.status else None,
                 email=conditions.email,
-                created_after=as_utc(conditions.created_after),
-                created_before=as_utc(conditions.created_before),
+                created_after=created_after,
+                created_before=created_before,
             ),
         )
         return build_connection(OrderConnection, OrderEdge, list(rows), first, lambda row: time_cursor("order", row))
