@@ -32,6 +32,7 @@ from gateway.graphiql import GraphiQLPage, asset_routes
 from gateway.observability import (
     RequestObserver,
     configure_request_log,
+    guarded_metrics_endpoint,
     metrics_endpoint,
     observe_batch,
     observe_engine,
@@ -280,7 +281,8 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     if settings.environment == "development":
         routes.append(Route(DEMO_CARRIER_PATH, demo_carrier.rates, methods=["POST"]))
     if settings.metrics:
-        routes.append(Route("/metrics", metrics_endpoint))
+        metrics = guarded_metrics_endpoint(settings.metrics_token) if settings.metrics_token else metrics_endpoint
+        routes.append(Route("/metrics", metrics))
     if settings.graphiql_enabled:
         routes += asset_routes()
     # RequestObserver first (outermost): it also sees requests BodyLimit refuses.

@@ -17,6 +17,7 @@ variables. Operation names come from the parsed document (never the raw `operati
 
 from __future__ import annotations
 
+import hmac
 import importlib.util
 import logging
 import re
@@ -167,6 +168,38 @@ def metrics_response() -> Response:
 async def metrics_endpoint(_: Request) -> Response:
     """Prometheus text format: every metric of this process."""
     return metrics_response()
+
+
+_METRICS_REFUSAL = orjson.dumps(
+    {
+        "data": None,
+        "errors": [
+            {
+                "message": "/metrics needs the metrics token: Authorization: Bearer <GATEWAY_METRICS_TOKEN>",
+                "extensions": {"code": "UNAUTHENTICATED"},
+            }
+        ],
+    }
+)
+
+
+def guarded_metrics_endpoint(token: str) -> Any:
+    """`metrics_endpoint` that answers only `Authorization: Bearer <token>` (compared in constant time);
+    anything else gets 401 JSON, so a scraper's credentials are all an exposed port gives away."""
+    expected = f"Bearer {token}".encode()
+
+    async def endpoint(request: Request) -> Response:
+        presented = request.headers.get("authorization", "").encode("utf-8", "surrogateescape")
+        if not hmac.compare_digest(presented, expected):
+            return Response(
+                _METRICS_REFUSAL,
+                status_code=401,
+                media_type="application/json",
+                headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+            )
+        return metrics_response()
+
+    return endpoint
 
 
 class _OperationLabels:
