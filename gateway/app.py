@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -21,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
 from gateway import demo_carrier
+from gateway.api.auth_throttle import AuthThrottle, AuthThrottled, client_address
 from gateway.api.context import Context
 from gateway.api.errors import shape_errors
 from gateway.api.limits import QueryLimits
@@ -85,6 +87,9 @@ class GatewayGraphQL(GraphQL[Context, None]):
         self.engine = engine
         self.carriers = carriers
         self.principals = PrincipalCache(settings.token_cache_ttl_s)
+        self.throttle = AuthThrottle(
+            settings.auth_failures_max, settings.auth_failures_window_s, settings.auth_throttle_addresses
+        )
         self.graphiql_page = GraphiQLPage.from_settings(settings) if settings.graphiql_enabled else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -97,6 +102,10 @@ class GatewayGraphQL(GraphQL[Context, None]):
                     await reads.close()
         except TooManyOperations as error:
             await error_response(400, "TOO_MANY_OPERATIONS", str(error))(scope, receive, send)
+        except AuthThrottled as error:
+            throttled = error_response(429, "RATE_LIMITED", str(error), scope.get("gateway_request_id"))
+            throttled.headers["Retry-After"] = str(max(1, math.ceil(error.retry_after)))
+            await throttled(scope, receive, send)
         except ClientDisconnect:
             raise
         except Exception as error:
@@ -130,7 +139,10 @@ class GatewayGraphQL(GraphQL[Context, None]):
         if token is not None:
             principal = self.principals.get(token)
             if principal is None:
+                address = client_address(request.scope)
+                self.throttle.check(address, token)  # raises AuthThrottled: 429 without a lookup
                 principal = await reads.run(lambda conn: authenticate(conn, token))
+                self.throttle.record(address, token, valid=principal is not None)
                 if principal is not None:
                     self.principals.put(token, principal)
         return Context(
