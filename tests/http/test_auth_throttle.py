@@ -23,7 +23,7 @@ pytestmark = pytest.mark.anyio
 MAX_FAILURES = 5
 WINDOW_S = 60.0
 PRODUCTS = "{ products(first: 1) { nodes { sku } } }"
-GUESSES = ["gwsf_1_guess", "gwsf_²_x", "gwsf_99999999999_x", "not-a-token", "gwsv_1_" + "a" * 40]
+GUESSES = ["gwsf_1_guess", "gwsf_²_x", "gwsf_12345_unknown", "not-a-token", "gwsv_1_" + "a" * 40]
 
 
 class FakeClock:
