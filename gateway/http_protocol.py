@@ -12,7 +12,9 @@ subclass adds what uvicorn lacks:
 - keep-alive (GATEWAY_HTTP_KEEPALIVE_S): uvicorn's own idle timeout between requests, set from the settings;
 - connection limit (GATEWAY_MAX_CONNECTIONS): uvicorn's `limit_concurrency` rule (a request that arrives while
   this process holds more connections, or more requests in flight, is refused), but answered with a GraphQL
-  JSON `SERVICE_UNAVAILABLE` error and `Retry-After` instead of uvicorn's plain-text 503.
+  JSON `SERVICE_UNAVAILABLE` error and `Retry-After` instead of uvicorn's plain-text 503; and a connection
+  opened beyond the limit gets only OVER_LIMIT_GRACE_S to send its headers before it is closed, so the
+  sockets held beyond the limit are few and short-lived.
 
 Use it with `uvicorn gateway.app:create_app --factory --http gateway.http_protocol:GatewayHttpProtocol`;
 `gateway serve` passes it itself. The settings are read from the environment (gateway.settings) once per process.
@@ -31,6 +33,9 @@ from gateway.settings import ConnectionBudget, load_connection_budget
 
 #: Seconds a refused client is asked to wait before it retries.
 RETRY_AFTER_S = 1
+#: Seconds a connection opened beyond the limit has to send its request headers (to be refused) before it is
+#: closed, so that sockets over the limit are held only briefly whatever the header timeout is.
+OVER_LIMIT_GRACE_S = 1.0
 
 _REFUSAL_BODY = orjson.dumps(
     {
@@ -99,7 +104,12 @@ class GatewayHttpProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._arm_read_timer(self.budget.header_timeout_s)
+        limit = self.budget.max_connections
+        if limit is not None and len(self.connections) > limit:
+            # Over the limit: a moment to send its request (and get the JSON 503), then it is dropped.
+            self._arm_read_timer(min(self.budget.header_timeout_s, OVER_LIMIT_GRACE_S))
+        else:
+            self._arm_read_timer(self.budget.header_timeout_s)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_read_timer()

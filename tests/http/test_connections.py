@@ -117,12 +117,43 @@ def test_requests_over_the_connection_limit_get_a_graphql_503(database_url, tmp_
         assert body["data"] is None
         assert body["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
 
-        # Once the idle sockets are gone the process serves again (the server notices the closes at once).
-        for _ in range(100):
-            if health(server).status_code == 200:
-                break
-            time.sleep(0.05)
-        assert health(server).status_code == 200
+        assert served_again(server)  # once the idle sockets are gone
+
+
+def still_open(sock: socket.socket) -> bool:
+    sock.setblocking(False)
+    try:
+        return sock.recv(1) != b""
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+
+
+def test_connections_beyond_the_limit_are_dropped_quickly(database_url, tmp_path):
+    limit = 10
+    env = {"GATEWAY_MAX_CONNECTIONS": str(limit), "GATEWAY_HTTP_HEADER_TIMEOUT_S": "600"}
+    with gateway(database_url, tmp_path, **env) as server:
+        within = open_sockets(server.port, limit, b"")
+        beyond = open_sockets(server.port, 30, b"")
+        deadline = time.monotonic() + CLOSE_WITHIN_S
+        held = sum(not closed_by_server(sock, deadline) for sock in beyond)
+        assert held == 0, f"{held} connections beyond the limit were still held"
+        # Those within the limit keep their full header timeout.
+        assert sum(still_open(sock) for sock in within) == limit
+        assert health(server).status_code == 503
+        for sock in within:
+            sock.close()
+        assert served_again(server)
+
+
+def served_again(server: GatewayServer) -> bool:
+    """The process serves again once idle sockets are gone (it notices the closes at once; bounded retries)."""
+    for _ in range(100):
+        if health(server).status_code == 200:
+            return True
+        time.sleep(0.05)
+    return False
 
 
 @pytest.fixture(autouse=True)
