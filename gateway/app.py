@@ -38,6 +38,7 @@ from gateway.observability import (
     metrics_endpoint,
     observe_batch,
     observe_engine,
+    serve_metrics_on,
 )
 from gateway.settings import Settings, load_settings
 from gateway.storage.db import RequestReads, create_engine
@@ -281,7 +282,10 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        stop_metrics = serve_metrics_on(settings.metrics_bind) if settings.metrics and settings.metrics_bind else None
         yield
+        if stop_metrics is not None:
+            stop_metrics()
         await carriers.aclose()
         await engine.dispose()
 
@@ -292,7 +296,7 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     ]
     if settings.environment == "development":
         routes.append(Route(DEMO_CARRIER_PATH, demo_carrier.rates, methods=["POST"]))
-    if settings.metrics:
+    if settings.metrics and not settings.metrics_bind:
         metrics = guarded_metrics_endpoint(settings.metrics_token) if settings.metrics_token else metrics_endpoint
         routes.append(Route("/metrics", metrics))
     if settings.graphiql_enabled:

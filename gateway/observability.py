@@ -40,6 +40,7 @@ from prometheus_client import (
     Histogram,
     disable_created_metrics,
     generate_latest,
+    start_http_server,
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -181,6 +182,25 @@ _METRICS_REFUSAL = orjson.dumps(
         ],
     }
 )
+
+
+def serve_metrics_on(bind: str) -> Any:
+    """Serve this process's metrics on their own `host:port` (GATEWAY_METRICS_BIND, e.g. a private
+    interface), in prometheus_client's own thread; returns the function that stops it. With several worker
+    processes only the first to bind serves (the others log a warning)."""
+    host, _, port = bind.rpartition(":")
+    try:
+        server, thread = start_http_server(int(port), addr=host.strip("[]") or "127.0.0.1", registry=REGISTRY)
+    except OSError as error:
+        log.warning("metrics not served on %s: %s", bind, error)
+        return lambda: None
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+    return stop
 
 
 def guarded_metrics_endpoint(token: str) -> Any:

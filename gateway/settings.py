@@ -48,6 +48,9 @@ class Settings:
     forwarded_allow_ips: str | None = None
     #: GATEWAY_METRICS_TOKEN: when set, /metrics answers only `Authorization: Bearer <token>`.
     metrics_token: str | None = None
+    #: GATEWAY_METRICS_BIND: `host:port` on which metrics are served instead of the public port's /metrics
+    #: (prometheus_client's own server, e.g. 127.0.0.1:9100; no token there: bind it to a private address).
+    metrics_bind: str | None = None
 
     @property
     def is_production(self) -> bool:
@@ -125,4 +128,5 @@ def load_settings() -> Settings:
         auth_throttle_addresses=int(os.environ.get("GATEWAY_AUTH_THROTTLE_ADDRESSES", "10000")),
         forwarded_allow_ips=os.environ.get("GATEWAY_FORWARDED_ALLOW_IPS") or None,
         metrics_token=os.environ.get("GATEWAY_METRICS_TOKEN") or None,
+        metrics_bind=os.environ.get("GATEWAY_METRICS_BIND") or None,
     )

@@ -354,3 +354,16 @@ async def test_metrics_token_guards_metrics(engine: AsyncEngine, database_url: s
             assert (await client.get("/metrics")).status_code == 401
             allowed = await client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
             assert allowed.status_code == 200 and "gateway_graphql_operations_total" in allowed.text
+
+
+async def test_metrics_can_move_to_their_own_bind_address(database_url: str, tmp_path: Path) -> None:
+    from tests.servers import free_port
+
+    port = free_port()
+    env = {"GATEWAY_METRICS_BIND": f"127.0.0.1:{port}"}
+    with running_servers(database_url, tmp_path / "logs", count=1, env=env) as (server,):
+        async with server.client() as client:
+            assert (await client.get("/metrics")).status_code == 404  # not on the public port
+        async with httpx.AsyncClient(timeout=10) as client:
+            private = await client.get(f"http://127.0.0.1:{port}/metrics")
+        assert private.status_code == 200 and "gateway_graphql_operations_total" in private.text
