@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -23,6 +24,7 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLRequestData
 
 from gateway import demo_carrier
+from gateway.api.auth_throttle import AuthThrottle, AuthThrottled, client_address
 from gateway.api.context import Context
 from gateway.api.errors import shape_errors
 from gateway.api.limits import QueryLimits
@@ -35,9 +37,11 @@ from gateway.graphiql import GraphiQLPage, asset_routes
 from gateway.observability import (
     RequestObserver,
     configure_request_log,
+    guarded_metrics_endpoint,
     metrics_endpoint,
     observe_batch,
     observe_engine,
+    serve_metrics_on,
 )
 from gateway.settings import Settings, load_settings
 from gateway.storage.db import RequestReads, create_engine
@@ -89,6 +93,9 @@ class GatewayGraphQL(GraphQL[Context, None]):
         self.engine = engine
         self.carriers = carriers
         self.principals = PrincipalCache(settings.token_cache_ttl_s)
+        self.throttle = AuthThrottle(
+            settings.auth_failures_max, settings.auth_failures_window_s, settings.auth_throttle_addresses
+        )
         self.graphiql_page = GraphiQLPage.from_settings(settings) if settings.graphiql_enabled else None
         self.hide_schema = not settings.introspection_enabled  # no "Did you mean ..." naming schema members
 
@@ -102,6 +109,10 @@ class GatewayGraphQL(GraphQL[Context, None]):
                     await reads.close()
         except TooManyOperations as error:
             await error_response(400, "TOO_MANY_OPERATIONS", str(error))(scope, receive, send)
+        except AuthThrottled as error:
+            throttled = error_response(429, "RATE_LIMITED", str(error), scope.get("gateway_request_id"))
+            throttled.headers["Retry-After"] = str(max(1, math.ceil(error.retry_after)))
+            await throttled(scope, receive, send)
         except ClientDisconnect:
             raise
         except Exception as error:
@@ -168,7 +179,10 @@ class GatewayGraphQL(GraphQL[Context, None]):
         if token is not None:
             principal = self.principals.get(token)
             if principal is None:
+                address = client_address(request.scope)
+                self.throttle.check(address, token)  # raises AuthThrottled: 429 without a lookup
                 principal = await reads.run(lambda conn: authenticate(conn, token))
+                self.throttle.record(address, token, valid=principal is not None)
                 if principal is not None:
                     self.principals.put(token, principal)
         return Context(
@@ -307,7 +321,10 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        stop_metrics = serve_metrics_on(settings.metrics_bind) if settings.metrics and settings.metrics_bind else None
         yield
+        if stop_metrics is not None:
+            stop_metrics()
         await carriers.aclose()
         await engine.dispose()
 
@@ -318,8 +335,9 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     ]
     if settings.environment == "development":
         routes.append(Route(DEMO_CARRIER_PATH, demo_carrier.rates, methods=["POST"]))
-    if settings.metrics:
-        routes.append(Route("/metrics", metrics_endpoint))
+    if settings.metrics and not settings.metrics_bind:
+        metrics = guarded_metrics_endpoint(settings.metrics_token) if settings.metrics_token else metrics_endpoint
+        routes.append(Route("/metrics", metrics))
     if settings.graphiql_enabled:
         routes += asset_routes()
     # RequestObserver first (outermost): it also sees requests BodyLimit refuses.

@@ -12,7 +12,7 @@ from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.settings import database_url_from_env
+from gateway.settings import database_url_from_env, load_settings
 
 T = TypeVar("T")
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema.graphql"
@@ -39,6 +39,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     port = args.port if args.port is not None else int(os.environ.get("PORT", "8000"))
     os.environ["GATEWAY_DATABASE_URL"] = args.database_url
     os.environ["HOST"], os.environ["PORT"] = host, str(port)
+    forwarded_allow_ips = load_settings().forwarded_allow_ips
     uvicorn.run(
         "gateway.app:create_app",
         factory=True,
@@ -46,7 +47,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=port,
         workers=args.workers,
         log_level="info",
-        proxy_headers=False,
+        # Read timeouts and the connection limit (GATEWAY_HTTP_* and GATEWAY_MAX_CONNECTIONS).
+        http="gateway.http_protocol:GatewayHttpProtocol",
+        # X-Forwarded-For is believed only from the proxies GATEWAY_FORWARDED_ALLOW_IPS names.
+        proxy_headers=forwarded_allow_ips is not None,
+        forwarded_allow_ips=forwarded_allow_ips,
     )
     return 0
 

@@ -17,6 +17,7 @@ variables. Operation names come from the parsed document (never the raw `operati
 
 from __future__ import annotations
 
+import hmac
 import importlib.util
 import logging
 import re
@@ -39,6 +40,7 @@ from prometheus_client import (
     Histogram,
     disable_created_metrics,
     generate_latest,
+    start_http_server,
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -167,6 +169,57 @@ def metrics_response() -> Response:
 async def metrics_endpoint(_: Request) -> Response:
     """Prometheus text format: every metric of this process."""
     return metrics_response()
+
+
+_METRICS_REFUSAL = orjson.dumps(
+    {
+        "data": None,
+        "errors": [
+            {
+                "message": "/metrics needs the metrics token: Authorization: Bearer <GATEWAY_METRICS_TOKEN>",
+                "extensions": {"code": "UNAUTHENTICATED"},
+            }
+        ],
+    }
+)
+
+
+def serve_metrics_on(bind: str) -> Any:
+    """Serve this process's metrics on their own `host:port` (GATEWAY_METRICS_BIND, e.g. a private
+    interface), in prometheus_client's own thread; returns the function that stops it. With several worker
+    processes only the first to bind serves (the others log a warning)."""
+    host, _, port = bind.rpartition(":")
+    try:
+        server, thread = start_http_server(int(port), addr=host.strip("[]") or "127.0.0.1", registry=REGISTRY)
+    except OSError as error:
+        log.warning("metrics not served on %s: %s", bind, error)
+        return lambda: None
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+    return stop
+
+
+def guarded_metrics_endpoint(token: str) -> Any:
+    """`metrics_endpoint` that answers only `Authorization: Bearer <token>` (compared in constant time);
+    anything else gets 401 JSON, so a scraper's credentials are all an exposed port gives away."""
+    expected = f"Bearer {token}".encode()
+
+    async def endpoint(request: Request) -> Response:
+        presented = request.headers.get("authorization", "").encode("utf-8", "surrogateescape")
+        if not hmac.compare_digest(presented, expected):
+            return Response(
+                _METRICS_REFUSAL,
+                status_code=401,
+                media_type="application/json",
+                headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+            )
+        return metrics_response()
+
+    return endpoint
 
 
 class _OperationLabels:

@@ -37,6 +37,20 @@ class Settings:
     otel: bool = False
     #: GATEWAY_FAST_PATH=0 runs every query through graphql-core's standard execution (see gateway.api.fastpath).
     fast_path: bool = True
+    #: Failed token checks (unknown, revoked, malformed) one client address may make per window before
+    #: further requests from it with a token that is not known valid answer 429 (gateway.api.auth_throttle).
+    auth_failures_max: int = 20
+    auth_failures_window_s: float = 60.0
+    #: Client addresses the throttle remembers (least recently seen forgotten first).
+    auth_throttle_addresses: int = 10_000
+    #: GATEWAY_FORWARDED_ALLOW_IPS: proxies whose X-Forwarded-For `gateway serve` believes (uvicorn's
+    #: forwarded_allow_ips, comma-separated); unset: the client address is the TCP peer.
+    forwarded_allow_ips: str | None = None
+    #: GATEWAY_METRICS_TOKEN: when set, /metrics answers only `Authorization: Bearer <token>`.
+    metrics_token: str | None = None
+    #: GATEWAY_METRICS_BIND: `host:port` on which metrics are served instead of the public port's /metrics
+    #: (prometheus_client's own server, e.g. 127.0.0.1:9100; no token there: bind it to a private address).
+    metrics_bind: str | None = None
 
     @property
     def is_production(self) -> bool:
@@ -49,6 +63,30 @@ class Settings:
     @property
     def graphiql_enabled(self) -> bool:
         return self.graphiql if self.graphiql is not None else not self.is_production
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionBudget:
+    """What one server process allows a client connection (applied by gateway.http_protocol)."""
+
+    #: GATEWAY_HTTP_KEEPALIVE_S: an idle connection between requests is closed after this long.
+    keepalive_s: float = 5.0
+    #: GATEWAY_HTTP_HEADER_TIMEOUT_S: a request's line and headers must arrive within this long.
+    header_timeout_s: float = 10.0
+    #: GATEWAY_HTTP_BODY_TIMEOUT_S: a request's body must arrive within this long after its headers.
+    body_timeout_s: float = 30.0
+    #: GATEWAY_MAX_CONNECTIONS: open connections (and requests in flight) per process; 0 means unbounded.
+    max_connections: int | None = 1000
+
+
+def load_connection_budget() -> ConnectionBudget:
+    max_connections = int(os.environ.get("GATEWAY_MAX_CONNECTIONS", "1000"))
+    return ConnectionBudget(
+        keepalive_s=float(os.environ.get("GATEWAY_HTTP_KEEPALIVE_S", "5")),
+        header_timeout_s=float(os.environ.get("GATEWAY_HTTP_HEADER_TIMEOUT_S", "10")),
+        body_timeout_s=float(os.environ.get("GATEWAY_HTTP_BODY_TIMEOUT_S", "30")),
+        max_connections=max_connections if max_connections > 0 else None,
+    )
 
 
 def database_url_from_env() -> str:
@@ -85,4 +123,10 @@ def load_settings() -> Settings:
         request_log=_flag("GATEWAY_REQUEST_LOG") is not False,
         otel=_flag("GATEWAY_OTEL") is True,
         fast_path=_flag("GATEWAY_FAST_PATH") is not False,
+        auth_failures_max=int(os.environ.get("GATEWAY_AUTH_FAILURES_MAX", "20")),
+        auth_failures_window_s=float(os.environ.get("GATEWAY_AUTH_FAILURES_WINDOW_S", "60")),
+        auth_throttle_addresses=int(os.environ.get("GATEWAY_AUTH_THROTTLE_ADDRESSES", "10000")),
+        forwarded_allow_ips=os.environ.get("GATEWAY_FORWARDED_ALLOW_IPS") or None,
+        metrics_token=os.environ.get("GATEWAY_METRICS_TOKEN") or None,
+        metrics_bind=os.environ.get("GATEWAY_METRICS_BIND") or None,
     )

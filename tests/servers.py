@@ -136,6 +136,8 @@ def _launch(
         "uvicorn",
         "gateway.app:create_app",
         "--factory",
+        "--http",  # the gateway's read timeouts and connection limit, as `gateway serve` runs it
+        "gateway.http_protocol:GatewayHttpProtocol",
         "--host",
         "127.0.0.1",
         "--port",
@@ -229,9 +231,7 @@ async def post_graphql(
 ) -> tuple[int, Any]:
     """POST one operation; return the status code and the decoded body (the text if it is not JSON)."""
     headers = {"X-Auth-Token": token} if token else {}
-    response = await client.post(
-        "/graphql", json={"query": query, "variables": dict(variables or {})}, headers=headers
-    )
+    response = await client.post("/graphql", json={"query": query, "variables": dict(variables or {})}, headers=headers)
     try:
         body = response.json()
     except ValueError:

@@ -32,7 +32,7 @@ class Address:
 
 @strawberry.input(description="A custom form field value.")
 class CustomFieldInput:
-    field_id: str = strawberry.field(description="The form field's id.")
+    field_id: str = strawberry.field(description="The form field's id, at most 255 characters.")
     field_value: str = strawberry.field(description="The value, at most 255 characters.")
 
 
@@ -41,19 +41,27 @@ class CustomFieldInput:
     "asks for more. Strings are trimmed and at most 255 characters; at most 50 custom fields."
 )
 class AddressInput:
-    email: str = strawberry.field(description="Contact email; must look like an email address.")
-    country_code: str = strawberry.field(description="ISO 3166-1 alpha-2 code, any case; stored upper case.")
-    first_name: str | None = strawberry.field(default=None, description="Given name.")
-    last_name: str | None = strawberry.field(default=None, description="Family name.")
-    company: str | None = strawberry.field(default=None, description="Company name.")
-    address1: str | None = strawberry.field(default=None, description="First street line.")
-    address2: str | None = strawberry.field(default=None, description="Second street line.")
-    city: str | None = strawberry.field(default=None, description="City or town.")
-    state_or_province: str | None = strawberry.field(default=None, description="State or province name.")
-    state_or_province_code: str | None = strawberry.field(default=None, description="State or province code.")
-    postal_code: str | None = strawberry.field(default=None, description="Postal or ZIP code.")
-    phone: str | None = strawberry.field(default=None, description="Phone number.")
-    custom_fields: list[CustomFieldInput] | None = strawberry.field(default=None, description="Custom form fields.")
+    email: str = strawberry.field(description="Contact email; must look like an email address; at most 255 characters.")
+    country_code: str = strawberry.field(
+        description="ISO 3166-1 alpha-2 code, any case; stored upper case; at most 255 characters."
+    )
+    first_name: str | None = strawberry.field(default=None, description="Given name, at most 255 characters.")
+    last_name: str | None = strawberry.field(default=None, description="Family name, at most 255 characters.")
+    company: str | None = strawberry.field(default=None, description="Company name, at most 255 characters.")
+    address1: str | None = strawberry.field(default=None, description="First street line, at most 255 characters.")
+    address2: str | None = strawberry.field(default=None, description="Second street line, at most 255 characters.")
+    city: str | None = strawberry.field(default=None, description="City or town, at most 255 characters.")
+    state_or_province: str | None = strawberry.field(
+        default=None, description="State or province name, at most 255 characters."
+    )
+    state_or_province_code: str | None = strawberry.field(
+        default=None, description="State or province code, at most 255 characters."
+    )
+    postal_code: str | None = strawberry.field(default=None, description="Postal or ZIP code, at most 255 characters.")
+    phone: str | None = strawberry.field(default=None, description="Phone number, at most 255 characters.")
+    custom_fields: list[CustomFieldInput] | None = strawberry.field(
+        default=None, description="Custom form fields, at most 50."
+    )
 
     def to_domain(self) -> inputs.AddressInput:
         return inputs.AddressInput(

@@ -15,8 +15,8 @@ from gateway.domain.limits import MAX_CUSTOM_FIELDS_PER_ADDRESS, MAX_STRING_LENG
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _COUNTRY_CODES = frozenset(country.alpha_2 for country in pycountry.countries)
 
-# GraphQL (camelCase) name of each stored field, for error paths.
-_FIELD_NAMES = {
+#: GraphQL (camelCase) name of each stored address field, for error paths.
+GRAPHQL_NAMES = {
     "first_name": "firstName",
     "last_name": "lastName",
     "email": "email",
@@ -53,7 +53,7 @@ def validate_address(address: AddressInput, path: tuple[str, ...]) -> tuple[dict
         value = getattr(address, field.name)
         if isinstance(value, str):
             value = value.strip() or None
-        where = (*path, _FIELD_NAMES[field.name])
+        where = (*path, GRAPHQL_NAMES[field.name])
         if value is not None and len(value) > MAX_STRING_LENGTH:
             problems.append(Problem(ErrorCode.TOO_LONG, f"must be at most {MAX_STRING_LENGTH} characters", where))
         document[field.name] = value
@@ -90,7 +90,8 @@ def validate_address(address: AddressInput, path: tuple[str, ...]) -> tuple[dict
             )
         )
     custom_fields = []
-    for index, custom in enumerate(address.custom_fields):
+    given = address.custom_fields if len(address.custom_fields) <= MAX_CUSTOM_FIELDS_PER_ADDRESS else ()
+    for index, custom in enumerate(given):
         where = (*path, "customFields", str(index))
         if not custom.field_id.strip():
             problems.append(Problem(ErrorCode.REQUIRED, "fieldId is required", (*where, "fieldId")))

@@ -12,7 +12,7 @@ from gateway.domain.addresses import is_email, validate_address
 from gateway.domain.clock import utcnow
 from gateway.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound, Problem, raise_if_any
 from gateway.domain.inputs import CreateCheckoutInput, SetBillingAddressInput
-from gateway.domain.limits import MAX_LINE_ITEMS_PER_CHECKOUT, MAX_QUANTITY_PER_LINE_ITEM, MAX_STRING_LENGTH
+from gateway.domain.limits import MAX_LINE_ITEMS_PER_CHECKOUT, MAX_QUANTITY_PER_LINE_ITEM, MAX_STRING_LENGTH, too_long
 from gateway.domain.money import ZERO
 from gateway.storage import queries
 
@@ -43,10 +43,8 @@ async def create_checkout(conn: AsyncConnection, store: Any, data: CreateCheckou
             )
         )
         raise_if_any(problems)
-
-    products = {
-        row.sku: row for row in await queries.products_by_skus(conn, store.id, {item.sku for item in data.line_items})
-    }
+    skus = {item.sku for item in data.line_items if len(item.sku) <= MAX_STRING_LENGTH}
+    products = {row.sku: row for row in await queries.products_by_skus(conn, store.id, skus)}
     quantities: dict[str, int] = {}
     for index, item in enumerate(data.line_items):
         where = ("lineItems", str(index))
@@ -59,6 +57,9 @@ async def create_checkout(conn: AsyncConnection, store: Any, data: CreateCheckou
                     (*where, "quantity"),
                 )
             )
+        if (problem := too_long(item.sku, (*where, "sku"))) is not None:
+            problems.append(problem)
+            continue
         if item.sku not in products:
             problems.append(Problem(ErrorCode.UNKNOWN_SKU, f"no product with sku {item.sku!r}", (*where, "sku")))
             continue

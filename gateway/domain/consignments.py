@@ -29,7 +29,12 @@ from gateway.domain.inputs import (
     RefreshShippingOptionsInput,
     UpdateConsignmentInput,
 )
-from gateway.domain.limits import MAX_CONSIGNMENTS_PER_CHECKOUT, MAX_CONSIGNMENTS_PER_REQUEST
+from gateway.domain.limits import (
+    MAX_CONSIGNMENTS_PER_CHECKOUT,
+    MAX_CONSIGNMENTS_PER_REQUEST,
+    MAX_LINE_ITEMS_PER_CONSIGNMENT,
+    too_many,
+)
 from gateway.domain.money import ZERO
 from gateway.domain.problems import quote_is_stale
 from gateway.domain.quotes import ItemList, QuotePlan, selection_columns, store_quotes
@@ -53,6 +58,8 @@ class _Assignments:
         problems: list[Problem] = []
         if not items:
             return [Problem(ErrorCode.REQUIRED, "a consignment needs at least one line item", (*path, "lineItems"))]
+        if (problem := too_many(items, (*path, "lineItems"), MAX_LINE_ITEMS_PER_CONSIGNMENT, "line items")) is not None:
+            return [problem]
         seen: set[str] = set()
         for index, item in enumerate(items):
             where = (*path, "lineItems", str(index))

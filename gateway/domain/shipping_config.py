@@ -5,17 +5,25 @@ Every change bumps the store's `shipping_config_version`, which makes quotes pri
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.domain.addresses import is_country_code
+from gateway.domain.addresses import GRAPHQL_NAMES, is_country_code
 from gateway.domain.clock import utcnow
 from gateway.domain.errors import ErrorCode, InvalidInput, NotFound, Problem, raise_if_any
-from gateway.domain.limits import MAX_STRING_LENGTH
+from gateway.domain.limits import (
+    MAX_CREDENTIALS_PER_CARRIER,
+    MAX_PICKUP_INSTRUCTIONS,
+    MAX_RANGES_PER_METHOD,
+    MAX_SERVICES_PER_METHOD,
+    MAX_STRING_LENGTH,
+    too_long,
+    too_many,
+)
 from gateway.domain.shipping_rates import DefaultCostType, HandlingFeeType, MethodType
 from gateway.domain.zones import ZoneType, validate_locations
 from gateway.storage import queries
@@ -245,6 +253,9 @@ def _method_values(
     if method_type in (MethodType.WEIGHT, MethodType.TOTAL):
         if not ranges and default_cost is None:
             problems.append(Problem(ErrorCode.REQUIRED, "give ranges, a defaultCost, or both", ("ranges",)))
+        if (problem := too_many(ranges, ("ranges",), MAX_RANGES_PER_METHOD, "ranges")) is not None:
+            problems.append(problem)
+            ranges = ()
         for index, bracket in enumerate(ranges):
             where = ("ranges", str(index))
             _amount(bracket.lower_limit, (*where, "lowerLimit"), problems)
@@ -270,14 +281,22 @@ def _method_values(
     if method_type is MethodType.CARRIER:
         if not carrier_id:
             problems.append(Problem(ErrorCode.REQUIRED, "a CARRIER method needs carrierId", ("carrierId",)))
+        elif (problem := too_long(carrier_id, ("carrierId",))) is not None:
+            problems.append(problem)
         elif (
             data.carrier_id is not None or existing is None or existing.type != method_type.value
         ) and not is_connected(carrier_id):
             problems.append(
                 Problem(ErrorCode.CARRIER_NOT_CONNECTED, f"connect carrier {carrier_id!r} first", ("carrierId",))
             )
+        service_problems = [too_many(services, ("services",), MAX_SERVICES_PER_METHOD, "services")]
+        if service_problems[0] is not None:
+            services = ()
+        service_problems += [too_long(code.strip(), ("services", str(index))) for index, code in enumerate(services)]
+        refused = [problem for problem in service_problems if problem is not None]
+        problems += refused
         clean = tuple(dict.fromkeys(code.strip() for code in services if code.strip()))
-        if not clean:
+        if not clean and not refused:
             problems.append(Problem(ErrorCode.REQUIRED, "list the carrier services to offer", ("services",)))
         settings["carrier_id"] = carrier_id
         settings["services"] = list(clean)
@@ -363,16 +382,14 @@ def _pickup_values(data: PickupMethodInput, *, required: bool) -> dict[str, Any]
                 )
             )
         for key, value in address.items():
-            if isinstance(value, str) and len(value) > MAX_STRING_LENGTH:
-                problems.append(
-                    Problem(ErrorCode.TOO_LONG, f"at most {MAX_STRING_LENGTH} characters", ("address", key))
-                )
+            if isinstance(value, str) and (problem := too_long(value, ("address", GRAPHQL_NAMES[key]))) is not None:
+                problems.append(problem)
         values["address"] = {**address, "country_code": country, "custom_fields": []}
     elif required:
         problems.append(Problem(ErrorCode.REQUIRED, "address is required", ("address",)))
     if data.instructions is not None:
-        if len(data.instructions) > 1000:
-            problems.append(Problem(ErrorCode.TOO_LONG, "at most 1000 characters", ("instructions",)))
+        if (problem := too_long(data.instructions, ("instructions",), MAX_PICKUP_INSTRUCTIONS)) is not None:
+            problems.append(problem)
         values["instructions"] = data.instructions.strip() or None
     if data.enabled is not None or required:
         values["enabled"] = True if data.enabled is None else data.enabled
@@ -414,22 +431,27 @@ async def connect_carrier(
     conn: AsyncConnection,
     store_id: int,
     carrier_id: str,
-    credentials: dict[str, str],
+    credentials: Mapping[str, str] | Sequence[tuple[str, str]],
     is_registered: Callable[[str], bool],
 ) -> str:
-    """Store (or replace) the credentials for a registered carrier. They are never read back out."""
-    if not is_registered(carrier_id):
-        raise InvalidInput.one(ErrorCode.UNKNOWN_CARRIER, f"no carrier {carrier_id!r} is registered", ("carrierId",))
-    problems = [
-        Problem(
-            ErrorCode.TOO_LONG,
-            "credential keys and values are at most 255 characters",
-            ("credentials", str(i)),
-        )
-        for i, (key, value) in enumerate(credentials.items())
-        if len(key) > MAX_STRING_LENGTH or len(value) > MAX_STRING_LENGTH
-    ]
+    """Store (or replace) the credentials for a registered carrier. They are never read back out.
+
+    `credentials` are key/value pairs in input order (a later key replaces an earlier one)."""
+    pairs = list(credentials.items()) if isinstance(credentials, Mapping) else list(credentials)
+    problems: list[Problem] = []
+    if (problem := too_long(carrier_id, ("carrierId",))) is not None:
+        problems.append(problem)
+    elif not is_registered(carrier_id):
+        problems.append(Problem(ErrorCode.UNKNOWN_CARRIER, f"no carrier {carrier_id!r} is registered", ("carrierId",)))
+    if (problem := too_many(pairs, ("credentials",), MAX_CREDENTIALS_PER_CARRIER, "credentials")) is not None:
+        problems.append(problem)
+        pairs = []
+    for index, (key, value) in enumerate(pairs):
+        for name, text in (("key", key), ("value", value)):
+            if (problem := too_long(text, ("credentials", str(index), name))) is not None:
+                problems.append(problem)
     raise_if_any(problems)
+    credentials = dict(pairs)
     now = utcnow()
     await queries.upsert_carrier_connection(
         conn,
@@ -442,6 +464,8 @@ async def connect_carrier(
 
 
 async def disconnect_carrier(conn: AsyncConnection, store_id: int, carrier_id: str) -> str:
+    if (problem := too_long(carrier_id, ("carrierId",))) is not None:
+        raise InvalidInput([problem])
     if await queries.delete_carrier_connection(conn, store_id, carrier_id) == 0:
         raise NotFound.one(ErrorCode.NOT_FOUND, f"carrier {carrier_id!r} is not connected", ("carrierId",))
     await _bump(conn, store_id)

@@ -15,6 +15,7 @@ from typing import Any
 
 from gateway.domain.addresses import is_country_code
 from gateway.domain.errors import ErrorCode, Problem
+from gateway.domain.limits import too_long
 
 
 class ZoneType(str, Enum):
@@ -101,6 +102,10 @@ def validate_locations(
         country = (location.get("country_code") or "").strip().upper()
         state = (location.get("state_code") or "").strip().upper() or None
         zip_pattern = (location.get("zip") or "").strip().upper() or None
+        long = [too_long(country, (*where, "countryCode")), too_long(state, (*where, "stateCode"))]
+        if any(long):
+            problems += [problem for problem in long if problem is not None]
+            continue
         if not country:
             problems.append(Problem(ErrorCode.REQUIRED, "countryCode is required", (*where, "countryCode")))
         elif not is_country_code(country):

@@ -142,9 +142,7 @@ async def test_one_log_line_per_request_with_ids_names_numbers_and_codes(
         assert word not in raw.lower(), raw
 
 
-async def test_log_lines_carry_error_codes(
-    client: httpx.AsyncClient, store: StoreFixture, request_log: Lines
-) -> None:
+async def test_log_lines_carry_error_codes(client: httpx.AsyncClient, store: StoreFixture, request_log: Lines) -> None:
     checkout = await cart(client, store, MUG=1)
     request_log.clear()
 
@@ -213,12 +211,16 @@ async def test_metrics_count_operations_errors_batches_and_pool(
     assert delta("gateway_graphql_sql_statements_per_request_count") == 8
     # Listing three checkouts loads their line items in one batch of three keys.
     line_items = {"loader": "line_items_by_checkout_id"}
-    assert value(after, "gateway_dataloader_batch_size_count", **line_items) - value(
-        carts, "gateway_dataloader_batch_size_count", **line_items
-    ) == 1
-    assert value(after, "gateway_dataloader_batch_size_sum", **line_items) - value(
-        carts, "gateway_dataloader_batch_size_sum", **line_items
-    ) == 3
+    assert (
+        value(after, "gateway_dataloader_batch_size_count", **line_items)
+        - value(carts, "gateway_dataloader_batch_size_count", **line_items)
+        == 1
+    )
+    assert (
+        value(after, "gateway_dataloader_batch_size_sum", **line_items)
+        - value(carts, "gateway_dataloader_batch_size_sum", **line_items)
+        == 3
+    )
     backend = engine.dialect.name
     assert value(after, "gateway_db_pool_size", backend=backend) >= 1
     assert ("gateway_db_pool_checked_out", (("backend", backend),)) in after
@@ -318,3 +320,50 @@ def test_tracing_is_off_without_the_sdk(monkeypatch: pytest.MonkeyPatch, caplog:
     with caplog.at_level(logging.WARNING, logger="gateway.observability"):
         assert observability.tracing_extensions(True) == []
     assert "OpenTelemetry SDK is not installed" in caplog.text
+
+
+METRICS_TOKEN = "metrics-secret-7f3a"
+
+
+async def test_metrics_token_guards_metrics(engine: AsyncEngine, database_url: str, tmp_path: Path) -> None:
+    settings = Settings(
+        database_url=database_url, host="127.0.0.1", port=0, environment="test", metrics_token=METRICS_TOKEN
+    )
+    app = create_app(settings, engine=engine)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway.test") as client:
+        for headers in (
+            {},
+            {"Authorization": "Bearer wrong"},
+            {"Authorization": METRICS_TOKEN},
+            {"X-Auth-Token": METRICS_TOKEN},
+        ):
+            refused = await client.get("/metrics", headers=headers)
+            assert refused.status_code == 401, headers
+            assert refused.headers["www-authenticate"].startswith("Bearer")
+            body = refused.json()
+            assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+            assert "gateway_" not in refused.text
+        allowed = await client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+        assert allowed.status_code == 200 and "gateway_graphql_operations_total" in allowed.text
+
+    # A real server takes the token from GATEWAY_METRICS_TOKEN.
+    with running_servers(database_url, tmp_path / "logs", count=1, env={"GATEWAY_METRICS_TOKEN": METRICS_TOKEN}) as (
+        server,
+    ):
+        async with server.client() as client:
+            assert (await client.get("/metrics")).status_code == 401
+            allowed = await client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+            assert allowed.status_code == 200 and "gateway_graphql_operations_total" in allowed.text
+
+
+async def test_metrics_can_move_to_their_own_bind_address(database_url: str, tmp_path: Path) -> None:
+    from tests.servers import free_port
+
+    port = free_port()
+    env = {"GATEWAY_METRICS_BIND": f"127.0.0.1:{port}"}
+    with running_servers(database_url, tmp_path / "logs", count=1, env=env) as (server,):
+        async with server.client() as client:
+            assert (await client.get("/metrics")).status_code == 404  # not on the public port
+        async with httpx.AsyncClient(timeout=10) as client:
+            private = await client.get(f"http://127.0.0.1:{port}/metrics")
+        assert private.status_code == 200 and "gateway_graphql_operations_total" in private.text

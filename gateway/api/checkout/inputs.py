@@ -12,14 +12,14 @@ _VERSION = "Optional optimistic-concurrency check: the `Checkout.version` you la
 
 @strawberry.input(description="A catalog SKU and how many units of it.")
 class CheckoutLineItemInput:
-    sku: str = strawberry.field(description="Product SKU.")
+    sku: str = strawberry.field(description="Product SKU, at most 255 characters.")
     quantity: int = strawberry.field(description="Units, 1 to 10000. Repeated SKUs are added together.")
 
 
 @strawberry.input(description="Create a checkout from catalog SKUs.")
 class CreateCheckoutInput:
     line_items: list[CheckoutLineItemInput] = strawberry.field(description="At least one, at most 250.")
-    email: str | None = strawberry.field(default=None, description="Shopper's email.")
+    email: str | None = strawberry.field(default=None, description="Shopper's email, at most 255 characters.")
 
     def to_domain(self) -> inputs.CreateCheckoutInput:
         return inputs.CreateCheckoutInput(
@@ -57,7 +57,7 @@ def _items(items: list[ConsignmentLineItemInput]) -> tuple[inputs.ItemQuantity, 
 
 @strawberry.input(description="A new consignment: an address (or a pickup option) and the units that go there.")
 class ConsignmentInput:
-    line_items: list[ConsignmentLineItemInput] = strawberry.field(description="At least one line item.")
+    line_items: list[ConsignmentLineItemInput] = strawberry.field(description="At least one line item, at most 250.")
     address: AddressInput | None = strawberry.field(default=None, description="Shipping address.")
     pickup_option: PickupOptionInput | None = strawberry.field(
         default=None, description="Pickup instead of shipping; then no address is needed."
@@ -74,7 +74,9 @@ class ConsignmentInput:
 @strawberry.input(description="Add consignments to a checkout, all or none.")
 class AddConsignmentsInput:
     checkout_id: strawberry.ID = strawberry.field(description="The checkout.")
-    consignments: list[ConsignmentInput] = strawberry.field(description="One or more consignments.")
+    consignments: list[ConsignmentInput] = strawberry.field(
+        description="One or more consignments, at most 50 (and at most 50 per checkout)."
+    )
     version: int | None = strawberry.field(default=None, description=_VERSION)
 
     def to_domain(self) -> inputs.AddConsignmentsInput:
@@ -97,7 +99,8 @@ class UpdateConsignmentInput:
     )
     line_items: list[ConsignmentLineItemInput] | None = strawberry.field(
         default=None,
-        description="Replaces the consignment's items. Clears the selected option if no longer offered.",
+        description="Replaces the consignment's items (at least one, at most 250). Clears the selected option if "
+        "no longer offered.",
     )
     shipping_option_id: strawberry.ID | None = strawberry.field(
         default=None, description="Select one of `availableShippingOptions`; send it alone."

@@ -25,7 +25,11 @@ def int_id(value: strawberry.ID | int) -> int:
 @strawberry.input(description="Narrow the orders list; all given conditions must hold.")
 class OrderFilter:
     status: OrderStatusEnum | None = strawberry.field(default=None, description="Only this status.")  # type: ignore[valid-type]
-    email: str | None = strawberry.field(default=None, description="Only this shopper email (case-insensitive).")
+    email: str | None = strawberry.field(
+        default=None,
+        description="Only this shopper email (case-insensitive); at most 255 characters (a longer one matches "
+        "nothing).",
+    )
     created_after: datetime | None = strawberry.field(default=None, description="Placed at or after (UTC).")
     created_before: datetime | None = strawberry.field(default=None, description="Placed before (UTC).")
 
@@ -36,7 +40,7 @@ class CompleteCheckoutInput:
     idempotency_key: str | None = strawberry.field(
         default=None,
         description="Retry key: the same key and checkout return the first result; the key with another "
-        "checkout is IDEMPOTENCY_KEY_REUSED. Kept at least 24 hours.",
+        "checkout is IDEMPOTENCY_KEY_REUSED. Kept at least 24 hours. 1 to 255 characters (at most 255).",
     )
 
     def to_domain(self) -> inputs.CompleteCheckoutInput:
@@ -53,20 +57,26 @@ class ShipmentItemInput:
 class CreateShipmentInput:
     order_id: strawberry.ID = strawberry.field(description="The order.")
     shipping_address_id: strawberry.ID = strawberry.field(description="One of the order's shipping addresses.")
-    items: list[ShipmentItemInput] = strawberry.field(description="At least one; each product at most once.")
+    items: list[ShipmentItemInput] = strawberry.field(
+        description="At least one, at most 250; each product at most once."
+    )
     tracking_number: str | None = strawberry.field(default=None, description="At most 50 characters.")
     shipping_provider: ShippingProviderEnum | None = strawberry.field(default=None, description="Who carries it.")  # type: ignore[valid-type]
-    tracking_carrier: str | None = strawberry.field(default=None, description="Carrier slug for tracking services.")
+    tracking_carrier: str | None = strawberry.field(
+        default=None, description="Carrier slug for tracking services, at most 255 characters."
+    )
     tracking_link: str | None = strawberry.field(
         default=None,
         description="An http(s) URL of at most 500 characters; generated for known providers if left out.",
     )
-    shipping_method: str | None = strawberry.field(default=None, description='Free text, e.g. "Ground".')
-    comments: str | None = strawberry.field(default=None, description="Notes.")
+    shipping_method: str | None = strawberry.field(
+        default=None, description='Free text, e.g. "Ground"; at most 255 characters.'
+    )
+    comments: str | None = strawberry.field(default=None, description="Notes, at most 65535 characters.")
     idempotency_key: str | None = strawberry.field(
         default=None,
         description="Retry key: the same key and input return the first shipment; the key with a different "
-        "input is IDEMPOTENCY_KEY_REUSED. Kept at least 24 hours.",
+        "input is IDEMPOTENCY_KEY_REUSED. Kept at least 24 hours. 1 to 255 characters (at most 255).",
     )
 
     def to_domain(self) -> inputs.CreateShipmentInput:
@@ -91,13 +101,14 @@ class UpdateShipmentInput:
     shipment_id: strawberry.ID = strawberry.field(description="The shipment.")
     tracking_number: str | None = strawberry.field(default=None, description="At most 50 characters.")
     shipping_provider: ShippingProviderEnum | None = strawberry.field(default=None, description="Who carries it.")  # type: ignore[valid-type]
-    tracking_carrier: str | None = strawberry.field(default=None, description="Carrier slug.")
+    tracking_carrier: str | None = strawberry.field(default=None, description="Carrier slug, at most 255 characters.")
     tracking_link: str | None = strawberry.field(
         default=None,
-        description="An http(s) URL; an empty string removes it (then it is generated if possible).",
+        description="An http(s) URL of at most 500 characters; an empty string removes it (then it is generated "
+        "if possible).",
     )
-    shipping_method: str | None = strawberry.field(default=None, description="Free text.")
-    comments: str | None = strawberry.field(default=None, description="Notes.")
+    shipping_method: str | None = strawberry.field(default=None, description="Free text, at most 255 characters.")
+    comments: str | None = strawberry.field(default=None, description="Notes, at most 65535 characters.")
 
     def to_domain(self) -> inputs.TrackingInput:
         return inputs.TrackingInput(

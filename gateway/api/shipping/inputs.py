@@ -12,9 +12,11 @@ from gateway.domain import shipping_config as config
 
 @strawberry.input(description="A place a zone covers: country; country + stateCode (STATE); country + zip (ZIP).")
 class ZoneLocationInput:
-    country_code: str = strawberry.field(description="ISO 3166-1 alpha-2 code.")
-    state_code: str | None = strawberry.field(default=None, description="STATE zones only.")
-    zip: str | None = strawberry.field(default=None, description="ZIP zones only: a pattern with `*` and `?`.")
+    country_code: str = strawberry.field(description="ISO 3166-1 alpha-2 code; at most 255 characters.")
+    state_code: str | None = strawberry.field(default=None, description="STATE zones only; at most 255 characters.")
+    zip: str | None = strawberry.field(
+        default=None, description="ZIP zones only: a pattern with `*` and `?`, at most 20 characters."
+    )
 
 
 @strawberry.input(description="Free shipping over a subtotal.")
@@ -58,10 +60,10 @@ def _zone_fee(fee: ZoneHandlingFeeInput | None) -> config.HandlingFeeInput | Non
 
 @strawberry.input(description="A new shipping zone.")
 class CreateShippingZoneInput:
-    name: str = strawberry.field(description="1 to 255 characters.")
+    name: str = strawberry.field(description="1 to 255 characters (at most 255).")
     type: ZoneTypeEnum = strawberry.field(description="How locations match.")  # type: ignore[valid-type]
     locations: list[ZoneLocationInput] = strawberry.field(
-        default_factory=list, description="Required for every type but GLOBAL, which takes none."
+        default_factory=list, description="Required for every type but GLOBAL, which takes none; at most 40000."
     )
     enabled: bool = strawberry.field(default=True, description="Disabled zones never match.")
     free_shipping: FreeShippingInput | None = strawberry.field(
@@ -84,9 +86,11 @@ class CreateShippingZoneInput:
 @strawberry.input(description="Change a zone; fields left out stay as they are.")
 class UpdateShippingZoneInput:
     id: strawberry.ID = strawberry.field(description="The zone.")
-    name: str | None = strawberry.field(default=None, description="New name.")
+    name: str | None = strawberry.field(default=None, description="New name, 1 to 255 characters (at most 255).")
     type: ZoneTypeEnum | None = strawberry.field(default=None, description="New type; locations must fit it.")  # type: ignore[valid-type]
-    locations: list[ZoneLocationInput] | None = strawberry.field(default=None, description="Replaces the locations.")
+    locations: list[ZoneLocationInput] | None = strawberry.field(
+        default=None, description="Replaces the locations; at most 40000."
+    )
     enabled: bool | None = strawberry.field(default=None, description="Enable or disable.")
     free_shipping: FreeShippingInput | None = strawberry.field(default=None, description="Replaces free shipping.")
     handling_fee: strawberry.Maybe[ZoneHandlingFeeInput | None] = strawberry.field(
@@ -124,17 +128,23 @@ def _ranges(items: list[RateRangeInput] | None) -> tuple[config.RateRangeInput, 
 @strawberry.input(description="A new shipping method in a zone. Give the settings its type needs.")
 class CreateShippingMethodInput:
     zone_id: strawberry.ID = strawberry.field(description="The zone.")
-    name: str = strawberry.field(description="Shown to shoppers.")
+    name: str = strawberry.field(description="Shown to shoppers; 1 to 255 characters (at most 255).")
     type: MethodTypeEnum = strawberry.field(description="How it prices.")  # type: ignore[valid-type]
     enabled: bool = strawberry.field(default=True, description="Disabled methods are never offered.")
     rate: Decimal | None = strawberry.field(default=None, description="PER_ORDER / PER_ITEM: required.")
-    ranges: list[RateRangeInput] | None = strawberry.field(default=None, description="WEIGHT / TOTAL brackets.")
+    ranges: list[RateRangeInput] | None = strawberry.field(
+        default=None, description="WEIGHT / TOTAL brackets, at most 100."
+    )
     default_cost: Decimal | None = strawberry.field(default=None, description="WEIGHT / TOTAL fallback cost.")
     default_cost_type: DefaultCostTypeEnum | None = strawberry.field(  # type: ignore[valid-type]
         default=None, description="Default FIXED_AMOUNT."
     )
-    carrier_id: str | None = strawberry.field(default=None, description="CARRIER: a connected carrier.")
-    services: list[str] | None = strawberry.field(default=None, description="CARRIER: service codes to offer.")
+    carrier_id: str | None = strawberry.field(
+        default=None, description="CARRIER: a connected carrier; at most 255 characters."
+    )
+    services: list[str] | None = strawberry.field(
+        default=None, description="CARRIER: service codes to offer, at most 50, each at most 255 characters."
+    )
     handling_fee: HandlingFeeInput | None = strawberry.field(default=None, description="Added to the zone's fee.")
 
     def to_domain(self) -> config.MethodInput:
@@ -155,17 +165,23 @@ class CreateShippingMethodInput:
 @strawberry.input(description="Change a method; fields left out stay as they are. A new type needs its settings.")
 class UpdateShippingMethodInput:
     id: strawberry.ID = strawberry.field(description="The method.")
-    name: str | None = strawberry.field(default=None, description="New name.")
+    name: str | None = strawberry.field(default=None, description="New name, 1 to 255 characters (at most 255).")
     type: MethodTypeEnum | None = strawberry.field(default=None, description="New type.")  # type: ignore[valid-type]
     enabled: bool | None = strawberry.field(default=None, description="Enable or disable.")
     rate: Decimal | None = strawberry.field(default=None, description="PER_ORDER / PER_ITEM rate.")
-    ranges: list[RateRangeInput] | None = strawberry.field(default=None, description="Replaces the brackets.")
+    ranges: list[RateRangeInput] | None = strawberry.field(
+        default=None, description="Replaces the brackets; at most 100."
+    )
     default_cost: Decimal | None = strawberry.field(default=None, description="WEIGHT / TOTAL fallback cost.")
     default_cost_type: DefaultCostTypeEnum | None = strawberry.field(  # type: ignore[valid-type]
         default=None, description="How defaultCost applies."
     )
-    carrier_id: str | None = strawberry.field(default=None, description="CARRIER: a connected carrier.")
-    services: list[str] | None = strawberry.field(default=None, description="CARRIER: replaces the services.")
+    carrier_id: str | None = strawberry.field(
+        default=None, description="CARRIER: a connected carrier; at most 255 characters."
+    )
+    services: list[str] | None = strawberry.field(
+        default=None, description="CARRIER: replaces the services; at most 50, each at most 255 characters."
+    )
     handling_fee: strawberry.Maybe[HandlingFeeInput | None] = strawberry.field(
         default=None, description="Replaces the method's handling fee; null removes it."
     )
@@ -189,14 +205,18 @@ class UpdateShippingMethodInput:
 
 @strawberry.input(description="A pickup location's address.")
 class PickupAddressInput:
-    country_code: str = strawberry.field(description="ISO 3166-1 alpha-2 code.")
-    address1: str | None = strawberry.field(default=None, description="First street line.")
-    address2: str | None = strawberry.field(default=None, description="Second street line.")
-    city: str | None = strawberry.field(default=None, description="City.")
-    state_or_province: str | None = strawberry.field(default=None, description="State or province name.")
-    state_or_province_code: str | None = strawberry.field(default=None, description="State or province code.")
-    postal_code: str | None = strawberry.field(default=None, description="Postal code.")
-    phone: str | None = strawberry.field(default=None, description="Phone number.")
+    country_code: str = strawberry.field(description="ISO 3166-1 alpha-2 code, at most 255 characters.")
+    address1: str | None = strawberry.field(default=None, description="First street line, at most 255 characters.")
+    address2: str | None = strawberry.field(default=None, description="Second street line, at most 255 characters.")
+    city: str | None = strawberry.field(default=None, description="City, at most 255 characters.")
+    state_or_province: str | None = strawberry.field(
+        default=None, description="State or province name, at most 255 characters."
+    )
+    state_or_province_code: str | None = strawberry.field(
+        default=None, description="State or province code, at most 255 characters."
+    )
+    postal_code: str | None = strawberry.field(default=None, description="Postal code, at most 255 characters.")
+    phone: str | None = strawberry.field(default=None, description="Phone number, at most 255 characters.")
 
     def to_document(self) -> dict[str, str | None]:
         return {
@@ -213,7 +233,7 @@ class PickupAddressInput:
 
 @strawberry.input(description="A new pickup location.")
 class CreatePickupMethodInput:
-    location_name: str = strawberry.field(description="1 to 255 characters.")
+    location_name: str = strawberry.field(description="1 to 255 characters (at most 255).")
     address: PickupAddressInput = strawberry.field(description="Where it is.")
     instructions: str | None = strawberry.field(default=None, description="At most 1000 characters.")
     enabled: bool = strawberry.field(default=True, description="Disabled locations cannot be chosen.")
@@ -225,9 +245,11 @@ class CreatePickupMethodInput:
 @strawberry.input(description="Change a pickup location; fields left out stay as they are.")
 class UpdatePickupMethodInput:
     id: int = strawberry.field(description="The pickup method.")
-    location_name: str | None = strawberry.field(default=None, description="New name.")
+    location_name: str | None = strawberry.field(
+        default=None, description="New name, 1 to 255 characters (at most 255)."
+    )
     address: PickupAddressInput | None = strawberry.field(default=None, description="Replaces the address.")
-    instructions: str | None = strawberry.field(default=None, description="New instructions.")
+    instructions: str | None = strawberry.field(default=None, description="New instructions, at most 1000 characters.")
     enabled: bool | None = strawberry.field(default=None, description="Enable or disable.")
 
     def to_domain(self) -> config.PickupMethodInput:
@@ -241,21 +263,21 @@ class UpdatePickupMethodInput:
 
 @strawberry.input(description="One credential field for a carrier (write-only).")
 class CarrierCredentialInput:
-    key: str = strawberry.field(description="Field name, e.g. account_number.")
-    value: str = strawberry.field(description="Field value. Never returned by any query.")
+    key: str = strawberry.field(description="Field name, e.g. account_number; at most 255 characters.")
+    value: str = strawberry.field(description="Field value, at most 255 characters. Never returned by any query.")
 
 
 @strawberry.input(description="Connect (or reconnect) a registered carrier.")
 class ConnectCarrierInput:
-    carrier_id: str = strawberry.field(description="A carrier id from `carrierConnections`.")
+    carrier_id: str = strawberry.field(description="A carrier id from `carrierConnections`; at most 255 characters.")
     credentials: list[CarrierCredentialInput] = strawberry.field(
-        default_factory=list, description="Sent to the carrier with every rate request; never returned."
+        default_factory=list, description="At most 20; sent to the carrier with every rate request; never returned."
     )
 
 
 @strawberry.input(description="Remove a store's connection to a carrier.")
 class DisconnectCarrierInput:
-    carrier_id: str = strawberry.field(description="The carrier.")
+    carrier_id: str = strawberry.field(description="The carrier; at most 255 characters.")
 
 
 @strawberry.input(description="Delete one object by id.")

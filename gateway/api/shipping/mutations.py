@@ -209,7 +209,7 @@ class ShippingMutation:
         input: Annotated[ConnectCarrierInput, strawberry.argument(description=INPUT)],
     ) -> CarrierConnectionPayload:
         store_id, carrier_id = info.context.store_id, input.carrier_id
-        credentials = {item.key: item.value for item in input.credentials}
+        credentials = tuple((item.key, item.value) for item in input.credentials)
         registered = info.context.carriers.is_registered
         written, errors = await in_transaction(
             info, lambda conn: config.connect_carrier(conn, store_id, carrier_id, credentials, registered)
