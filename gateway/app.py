@@ -27,7 +27,7 @@ from gateway.api.limits import QueryLimits
 from gateway.api.loaders import Loaders
 from gateway.api.schema import GatewaySchema, build_schema
 from gateway.carriers import CarrierEndpoint, HttpCarrierTransport, parse_registry
-from gateway.domain.tokens import PrincipalCache, authenticate
+from gateway.domain.tokens import Principal, PrincipalCache, authenticate
 from gateway.graphiql import GraphiQLPage, asset_routes
 from gateway.observability import (
     RequestObserver,
@@ -125,23 +125,24 @@ class GatewayGraphQL(GraphQL[Context, None]):
         reads = RequestReads(self.engine)  # the token lookup and every read of the request share it
         request.scope["gateway_reads"] = reads
         token = presented_token(request)
-        principal = None
-        if token is not None:
-            principal = self.principals.get(token)
-            if principal is None:
-                principal = await reads.run(lambda conn: authenticate(conn, token))
-                if principal is not None:
-                    self.principals.put(token, principal)
+        # The token is looked up lazily, by access control after parsing and validation succeeded.
         return Context(
             request=request,
             response=response,
             engine=self.engine,
             carriers=self.carriers,
             request_id=request_id,
-            principal=principal,
-            token_rejected=token is not None and principal is None,
+            lookup=(lambda: self._principal(token, reads)) if token is not None else None,
             _reads=reads,
         )
+
+    async def _principal(self, token: str, reads: RequestReads) -> Principal | None:
+        principal = self.principals.get(token)
+        if principal is None:
+            principal = await reads.run(lambda conn: authenticate(conn, token))
+            if principal is not None:
+                self.principals.put(token, principal)
+        return principal
 
     async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
         try:
