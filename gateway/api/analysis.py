@@ -148,7 +148,9 @@ class OperationWalker:
         if error.kind == "aliases":
             message = f"{name} uses at least {error.value} aliases; the limit is {limits.max_aliases}"
             return LimitExceeded("TOO_MANY_ALIASES", message)
-        return LimitExceeded("QUERY_TOO_COMPLEX", f"{name} costs at least {error.value}; the limit is {limits.max_cost}")
+        return LimitExceeded(
+            "QUERY_TOO_COMPLEX", f"{name} costs at least {error.value}; the limit is {limits.max_cost}"
+        )
 
     def _selections(self, selection_set: SelectionSetNode, parent: GraphQLNamedType, depth: int) -> _Summary:
         limits = self.limits

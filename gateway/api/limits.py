@@ -56,9 +56,9 @@ def operation_limits_rule(analyses: Analyses) -> type[ValidationRule]:
 
 #: OverlappingFieldsCanBeMerged work allowed per selection in the document (graphql-core's budget units;
 #: its default of 500,000 for any document is about a second of CPU). Realistic documents use a few
-#: units per selection; beyond the budget validation stops with "Validation aborted.".
-OVERLAP_BUDGET_PER_SELECTION = 40
-OVERLAP_BUDGET_MINIMUM = 20_000
+#: units per selection (most use none); beyond the budget validation stops with "Validation aborted.".
+OVERLAP_BUDGET_PER_SELECTION = 10
+OVERLAP_BUDGET_MINIMUM = 5_000
 
 
 class BudgetedOverlappingFields(OverlappingFieldsCanBeMergedRule):

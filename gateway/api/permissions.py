@@ -228,9 +228,7 @@ class AccessControl(SchemaExtension):
             except Exception as error:  # noqa: BLE001 - answered with a code, never a stack trace
                 if is_unavailable(error):
                     log.warning("database unavailable (request %s): %s", request_id, type(error).__name__)
-                    return [
-                        auth_error("SERVICE_UNAVAILABLE", "the database is unavailable; retry shortly", request_id)
-                    ]
+                    return [auth_error("SERVICE_UNAVAILABLE", "the database is unavailable; retry shortly", request_id)]
                 log.error("token lookup failed (request %s)", request_id, exc_info=error)
                 return [auth_error("INTERNAL_SERVER_ERROR", "Internal server error", request_id)]
         if getattr(context, "token_rejected", False):

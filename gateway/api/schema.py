@@ -11,12 +11,12 @@ from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCa
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from gateway.api.analysis import Analyses
 from gateway.api.catalog.queries import CatalogQuery
 from gateway.api.checkout.mutations import CheckoutMutation
 from gateway.api.checkout.queries import CheckoutQuery
 from gateway.api.errors import ErrorShaping, log_errors
 from gateway.api.fastpath import fast_execution
-from gateway.api.analysis import Analyses
 from gateway.api.limits import (
     BudgetedValidation,
     QueryLimits,
@@ -60,8 +60,9 @@ def build_schema(
 
     Parse and validation results (and the one analysis of each document, see `gateway.api.analysis`) are
     cached per distinct document, so the limits cost nothing on repeated operations. The token is looked
-    up only once a document parsed and validated (in `AccessControl`). With `fast_path`, validated queries run from a compiled plan after access
-    control (see `gateway.api.fastpath`), falling back to standard execution for anything else.
+    up only once a document parsed and validated (in `AccessControl`). With `fast_path`, validated queries
+    run from a compiled plan after access control (see `gateway.api.fastpath`), falling back to standard
+    execution for anything else.
     """
     limits = limits or QueryLimits()
     # One linear walk per document serves the limits, the request budget and access control.

@@ -34,8 +34,9 @@ pytestmark = pytest.mark.anyio
 UNLIMITED_COST = 2**62
 
 
-def doubling(levels: int, *, head: str = "query Doubling { ...F0 }", on: str = "Query", leaf: str = "__typename",
-             body: str = "") -> str:
+def doubling(
+    levels: int, *, head: str = "query Doubling { ...F0 }", on: str = "Query", leaf: str = "__typename", body: str = ""
+) -> str:
     """`levels` fragments, each spreading the next twice (after `body`), the last selecting `leaf`."""
     fragments = " ".join(f"fragment F{i} on {on} {{ {body} ...F{i + 1} ...F{i + 1} }}" for i in range(levels))
     return f"{head} {fragments} fragment F{levels} on {on} {{ {leaf} }}"
@@ -47,7 +48,8 @@ def nested_inline(levels: int) -> str:
         f"fragment F{i} on Product {{ ... on Product {{ sku ...F{i + 1} }} ... {{ name ...F{i + 1} }} }}"
         for i in range(levels)
     )
-    return f"query Inline {{ products(first: 1) {{ nodes {{ ...F0 }} }} }} {fragments} fragment F{levels} on Product {{ id }}"
+    head = "query Inline { products(first: 1) { nodes { ...F0 } } }"
+    return f"{head} {fragments} fragment F{levels} on Product {{ id }}"
 
 
 PRODUCT_HEAD = "query Products { products(first: 1) { nodes { ...F0 } } }"
