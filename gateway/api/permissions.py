@@ -4,8 +4,10 @@ Root fields declare their `Access` in their strawberry metadata (`metadata=acces
 without one is refused to everyone. Below the root, every object type belongs to one scope area (`AREAS`):
 a field whose type lies in another area than its parent's (`Checkout.order`) needs that area's read scope
 (`orders:read`), and only storefront tokens when the field says so (`metadata=access(..., storefront=True)`).
-`shared` types (addresses, money, page info, user errors) belong to whichever area reaches them. An object
-type missing from `AREAS` cannot be reached by anyone: access fails closed.
+`shared` types (addresses, money, page info, user errors) belong to whichever area reaches them; `result`
+types (mutation payloads) hold objects read with their own area's read scope, so a write scope alone does
+not read (`createShipment { order { email } }` needs orders:read too). An object type missing from `AREAS`
+cannot be reached by anyone: access fails closed.
 
 The rights an operation needs come from the one linear walk of `gateway.api.analysis` (cached per
 document). `AccessControl` then resolves the request's token (the only database work before execution,
@@ -43,6 +45,7 @@ INTROSPECTION_FIELDS = frozenset({"__schema", "__type", "__typename"})
 STRAWBERRY_DEFINITION = "strawberry-definition"
 
 SHARED: Final = "shared"
+RESULT: Final = "result"
 #: The scope area of every object type below the roots. Types of one area are read with its read scope.
 AREAS: Final[dict[str, str]] = {
     # checkouts (and the catalog they are priced from): checkouts:read
@@ -52,8 +55,6 @@ AREAS: Final[dict[str, str]] = {
     "Checkout": "checkouts",
     "CheckoutConnection": "checkouts",
     "CheckoutEdge": "checkouts",
-    "CheckoutPayload": "checkouts",
-    "CompleteCheckoutPayload": "checkouts",
     "CheckoutProblem": "checkouts",
     "CheckoutWarning": "checkouts",
     "LineItem": "checkouts",
@@ -66,33 +67,37 @@ AREAS: Final[dict[str, str]] = {
     "Order": "orders",
     "OrderConnection": "orders",
     "OrderEdge": "orders",
-    "OrderPayload": "orders",
     "OrderProduct": "orders",
     "ShippingAddress": "orders",
     "Shipment": "orders",
     "ShipmentItem": "orders",
-    "ShipmentPayload": "orders",
     # shipping configuration: shipping:read
     "ShippingZone": "shipping",
-    "ShippingZonePayload": "shipping",
     "ZoneLocation": "shipping",
     "ZoneHandlingFee": "shipping",
     "FreeShipping": "shipping",
     "ShippingMethod": "shipping",
-    "ShippingMethodPayload": "shipping",
     "RateRange": "shipping",
     "HandlingFee": "shipping",
     "PickupMethod": "shipping",
-    "PickupMethodPayload": "shipping",
     "CarrierConnection": "shipping",
-    "CarrierConnectionPayload": "shipping",
+    # mutation results: what they hold is read with its own area's read scope (a write scope alone does not
+    # read the order it changed)
+    "CheckoutPayload": RESULT,
+    "CompleteCheckoutPayload": RESULT,
+    "OrderPayload": RESULT,
+    "ShipmentPayload": RESULT,
+    "ShippingZonePayload": RESULT,
+    "ShippingMethodPayload": RESULT,
+    "PickupMethodPayload": RESULT,
+    "CarrierConnectionPayload": RESULT,
+    "DeletePayload": RESULT,
     # values without an area of their own
     "Address": SHARED,
     "CustomField": SHARED,
     "Money": SHARED,
     "PageInfo": SHARED,
     "UserError": SHARED,
-    "DeletePayload": SHARED,
 }
 
 
@@ -137,7 +142,7 @@ def crossing_area(parent: GraphQLNamedType, definition: GraphQLField) -> str | N
     parent_area, target_area = AREAS.get(parent.name), AREAS.get(target.name)
     if parent_area is None or target_area is None:
         return None
-    if target_area in (SHARED, parent_area):
+    if target_area in (SHARED, RESULT, parent_area):
         return NO_RULE_NEEDED
     return target_area
 
@@ -184,17 +189,24 @@ def refusals(needs: Sequence[Need], principal: Any) -> list[GraphQLError]:
             auth_error("UNAUTHENTICATED", "send a token in the X-Auth-Token header (or Authorization: Bearer <token>)")
         ]
     errors: list[GraphQLError] = []
+    refused: set[str] = set()  # root fields refused already: what lies below them adds nothing
     for need in needs:
+        if need.path[0] in refused:
+            continue
         rule = need.rule
         if rule is None:
-            errors.append(auth_error("FORBIDDEN", f"{need.where} is not available"))
+            message = f"{need.where} is not available"
         elif principal.is_server:
-            if rule.scope not in principal.scopes:
-                errors.append(
-                    auth_error("FORBIDDEN", f"{need.where} needs the {rule.scope} scope, which this token lacks")
-                )
-        elif not rule.storefront:
-            errors.append(auth_error("FORBIDDEN", f"{need.where} needs a server token"))
+            if rule.scope in principal.scopes:
+                continue
+            message = f"{need.where} needs the {rule.scope} scope, which this token lacks"
+        elif rule.storefront:
+            continue
+        else:
+            message = f"{need.where} needs a server token"
+        errors.append(auth_error("FORBIDDEN", message))
+        if len(need.path) == 1:
+            refused.add(need.path[0])
     return errors
 
 

@@ -22,7 +22,7 @@ import pytest
 from graphql import GraphQLField, GraphQLObjectType, get_named_type, is_non_null_type
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gateway.api.permissions import AREAS, SHARED, crossing_area, declared_access, read_scope
+from gateway.api.permissions import AREAS, RESULT, SHARED, crossing_area, declared_access, read_scope
 from gateway.api.schema import schema
 from gateway.domain.tokens import SCOPES, TokenKind, create_token
 from gateway.storage.db import write_transaction
@@ -198,7 +198,7 @@ def test_every_object_type_has_a_scope_area():
     }
     assert types - AREAS.keys() == set(), "give these types an area in gateway.api.permissions.AREAS"
     assert AREAS.keys() - types == set(), "these names in AREAS are not types of the schema"
-    assert set(AREAS.values()) <= {SHARED, *(scope.split(":")[0] for scope in SCOPES)}
+    assert set(AREAS.values()) <= {SHARED, RESULT, *(scope.split(":")[0] for scope in SCOPES)}
 
 
 async def test_a_type_without_an_area_is_not_available(client, store, monkeypatch):

@@ -28,7 +28,9 @@ class CompleteCheckoutPayload:
     order: Order | None = strawberry.field(
         description="The order; the same one on every retry.", metadata=access("orders:read", storefront=True)
     )
-    checkout: Checkout | None = strawberry.field(description="The checkout (read-only once completed).")
+    checkout: Checkout | None = strawberry.field(
+        description="The checkout (read-only once completed).", metadata=access("checkouts:read", storefront=True)
+    )
     errors: list[UserError] = strawberry.field(
         description="Every problem blocking completion, with paths into the checkout; empty on success."
     )
