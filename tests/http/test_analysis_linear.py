@@ -186,3 +186,24 @@ async def test_health_answers_while_a_real_server_analyses_doubling_documents(un
         assert response.status_code == 200, response.text
         assert "errors" not in response.json(), response.json()
     assert "Traceback" not in unlimited_server.log()
+
+
+async def test_documents_that_fail_to_parse_or_validate_never_reach_the_database(client, store, sql_counter):
+    """The token is looked up only after parsing and validation succeeded."""
+    invalid = {"GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED"}
+    for document in (
+        "{ products(first: 1) { nodes { sku }",
+        "{ products(first: 1) { nodes { nope } } }",
+        "fragment A on Query { ...B } fragment B on Query { ...A } { ...A }",
+    ):
+        for token in (store.storefront_token, "gwsf_1_not-a-real-secret"):
+            sql_counter.reset()
+            body = await gql(client, document, token=token)
+            assert body["data"] is None, body
+            assert {error["extensions"]["code"] for error in body["errors"]} <= invalid, body
+            assert sql_counter.count == 0, (document, sql_counter.statements)
+    # A valid document looks the token up (once) and is answered.
+    sql_counter.reset()
+    body = await gql(client, "{ products(first: 1) { nodes { sku } } }", token=store.storefront_token)
+    assert body == {"data": {"products": {"nodes": [{"sku": "SHIRT"}]}}}
+    assert sql_counter.count > 0
