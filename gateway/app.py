@@ -32,7 +32,7 @@ from gateway.api.loaders import Loaders
 from gateway.api.request_body import RequestRefused, decode_json, operations, read_request, refusal_of
 from gateway.api.schema import GatewaySchema, build_schema
 from gateway.carriers import CarrierEndpoint, HttpCarrierTransport, parse_registry
-from gateway.domain.tokens import PrincipalCache, authenticate
+from gateway.domain.tokens import Principal, PrincipalCache, authenticate
 from gateway.graphiql import GraphiQLPage, asset_routes
 from gateway.observability import (
     RequestObserver,
@@ -175,26 +175,28 @@ class GatewayGraphQL(GraphQL[Context, None]):
         reads = RequestReads(self.engine)  # the token lookup and every read of the request share it
         request.scope["gateway_reads"] = reads
         token = presented_token(request)
-        principal = None
-        if token is not None:
-            principal = self.principals.get(token)
-            if principal is None:
-                address = client_address(request.scope)
-                self.throttle.check(address, token)  # raises AuthThrottled: 429 without a lookup
-                principal = await reads.run(lambda conn: authenticate(conn, token))
-                self.throttle.record(address, token, valid=principal is not None)
-                if principal is not None:
-                    self.principals.put(token, principal)
+        address = client_address(request.scope)
+        if token is not None and self.principals.get(token) is None:
+            self.throttle.check(address, token)  # raises AuthThrottled: 429 without a lookup
+        # The token is looked up lazily, by access control after parsing and validation succeeded.
         return Context(
             request=request,
             response=response,
             engine=self.engine,
             carriers=self.carriers,
             request_id=request_id,
-            principal=principal,
-            token_rejected=token is not None and principal is None,
+            lookup=(lambda: self._principal(token, reads, address)) if token is not None else None,
             _reads=reads,
         )
+
+    async def _principal(self, token: str, reads: RequestReads, address: str) -> Principal | None:
+        principal = self.principals.get(token)
+        if principal is None:
+            principal = await reads.run(lambda conn: authenticate(conn, token))
+            self.throttle.record(address, token, valid=principal is not None)
+            if principal is not None:
+                self.principals.put(token, principal)
+        return principal
 
     async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
         try:

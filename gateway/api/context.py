@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,11 +22,29 @@ class Context:
     engine: AsyncEngine
     carriers: CarrierTransport
     request_id: str
-    principal: Principal | None
+    #: The caller, once `authenticate` resolved the presented token (access control awaits it).
+    principal: Principal | None = None
     #: True when a token was presented but is unknown or revoked.
     token_rejected: bool = False
+    #: Looks up the presented token (None: no token was presented). Run only after the document parsed
+    #: and validated, so an invalid or over-limit document never touches the database.
+    lookup: Callable[[], Awaitable[Principal | None]] | None = field(default=None, repr=False)
+    #: Cost of the request's operations admitted so far (a batch shares one budget).
+    cost_spent: int = 0
     _loaders: Loaders | None = field(default=None, repr=False)
     _reads: RequestReads | None = field(default=None, repr=False)
+    _authentication: asyncio.Future[Principal | None] | None = field(default=None, repr=False)
+
+    async def authenticate(self) -> Principal | None:
+        """The caller for the presented token, looked up once per request (a batch's operations share it)."""
+        if self.lookup is None:
+            return self.principal
+        if self._authentication is None:
+            self._authentication = asyncio.ensure_future(self.lookup())
+        principal = await self._authentication
+        self.principal = principal
+        self.token_rejected = principal is None
+        return principal
 
     @property
     def reads(self) -> RequestReads:

@@ -11,12 +11,19 @@ from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCa
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from gateway.api.analysis import Analyses
 from gateway.api.catalog.queries import CatalogQuery
 from gateway.api.checkout.mutations import CheckoutMutation
 from gateway.api.checkout.queries import CheckoutQuery
 from gateway.api.errors import ErrorShaping, log_errors
 from gateway.api.fastpath import fast_execution
-from gateway.api.limits import QueryLimits, RejectNulCharacters, operation_limits_rule
+from gateway.api.limits import (
+    BudgetedValidation,
+    QueryLimits,
+    RejectNulCharacters,
+    RequestCostBudget,
+    operation_limits_rule,
+)
 from gateway.api.order.mutations import OrderMutation
 from gateway.api.order.queries import OrderQuery
 from gateway.api.permissions import AccessControl
@@ -51,12 +58,16 @@ def build_schema(
 ) -> GatewaySchema:
     """The schema with its guards: size, depth, alias and cost limits, access control, error shaping.
 
-    Parse and validation results are cached per distinct document, so the limits cost nothing on
-    repeated operations. With `fast_path`, validated queries run from a compiled plan after access
-    control (see `gateway.api.fastpath`), falling back to standard execution for anything else.
+    Parse and validation results (and the one analysis of each document, see `gateway.api.analysis`) are
+    cached per distinct document, so the limits cost nothing on repeated operations. The token is looked
+    up only once a document parsed and validated (in `AccessControl`). With `fast_path`, validated queries
+    run from a compiled plan after access control (see `gateway.api.fastpath`), falling back to standard
+    execution for anything else.
     """
     limits = limits or QueryLimits()
-    rules: list[Any] = [operation_limits_rule(limits)]
+    # One linear walk per document serves the limits, the request budget and access control.
+    analyses = Analyses(limits)
+    rules: list[Any] = [operation_limits_rule(analyses)]
     if not introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
     return GatewaySchema(
@@ -68,10 +79,13 @@ def build_schema(
             *tracing_extensions(tracing),
             lambda: MaxTokensLimiter(limits.max_tokens),
             lambda: ParserCache(maxsize=1024),
+            BudgetedValidation,
             lambda: AddValidationRules(rules),
             lambda: ValidationCache(maxsize=1024),
             RejectNulCharacters,
-            AccessControl,
+            # Before AccessControl: an operation over the request's budget never looks up the token.
+            lambda: RequestCostBudget(analyses=analyses),
+            lambda: AccessControl(analyses=analyses),
             # After AccessControl: runs only when access was granted (no result set yet).
             *([fast_execution()] if fast_path else []),
             ErrorShaping,

@@ -59,6 +59,14 @@ class Principal:
     def is_server(self) -> bool:
         return self.kind is TokenKind.SERVER
 
+    def grants(self, scope: str) -> bool:
+        """Whether this token holds `scope`; an area's write scope includes reading it (`orders:write`
+        reads the order a mutation returns), as Shopify's access scopes do."""
+        if scope in self.scopes:
+            return True
+        area, _, action = scope.partition(":")
+        return action == "read" and f"{area}:write" in self.scopes
+
 
 def _digest(salt: str, secret: str) -> str:
     return hashlib.sha256(f"{salt}{secret}".encode()).hexdigest()

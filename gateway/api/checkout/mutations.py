@@ -38,7 +38,8 @@ _ITEM_ERRORS = (
 @strawberry.type(description="Result of a checkout mutation.")
 class CheckoutPayload:
     checkout: Checkout | None = strawberry.field(
-        description="The checkout after the change; unchanged when `errors` is not empty; null if not found."
+        description="The checkout after the change; unchanged when `errors` is not empty; null if not found.",
+        metadata=access("checkouts:read", storefront=True),
     )
     errors: list[UserError] = strawberry.field(description="Why the change was refused; empty on success.")
 

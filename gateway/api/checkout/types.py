@@ -12,6 +12,7 @@ import strawberry
 from gateway.api.address import Address
 from gateway.api.enums import PROBLEM_CODES, described_enum
 from gateway.api.money import Money, money
+from gateway.api.permissions import access
 from gateway.domain.consignments import assigned_quantities
 from gateway.domain.problems import CheckoutProblem as DomainCheckoutProblem
 from gateway.domain.problems import ProblemCode, checkout_problems
@@ -206,7 +207,11 @@ class Checkout:
     created_at: datetime = strawberry.field(description="When the checkout was created (UTC).")
     updated_at: datetime = strawberry.field(description="When the checkout last changed (UTC).")
 
-    @strawberry.field(description="The order this checkout became; null until `completeCheckout` succeeds.")
+    @strawberry.field(
+        description="The order this checkout became; null until `completeCheckout` succeeds.",
+        # Order data: server tokens need orders:read; a storefront reads the order of its own checkout.
+        metadata=access("orders:read", storefront=True),
+    )
     async def order(self, info: strawberry.Info) -> Annotated[Order, strawberry.lazy("gateway.api.order.types")] | None:
         if self.order_id is None:  # type: ignore[attr-defined]
             return None

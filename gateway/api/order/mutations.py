@@ -25,8 +25,12 @@ from gateway.domain import orders, shipments
 
 @strawberry.type(description="Result of completing a checkout.")
 class CompleteCheckoutPayload:
-    order: Order | None = strawberry.field(description="The order; the same one on every retry.")
-    checkout: Checkout | None = strawberry.field(description="The checkout (read-only once completed).")
+    order: Order | None = strawberry.field(
+        description="The order; the same one on every retry.", metadata=access("orders:read", storefront=True)
+    )
+    checkout: Checkout | None = strawberry.field(
+        description="The checkout (read-only once completed).", metadata=access("checkouts:read", storefront=True)
+    )
     errors: list[UserError] = strawberry.field(
         description="Every problem blocking completion, with paths into the checkout; empty on success."
     )
