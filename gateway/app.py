@@ -45,8 +45,8 @@ from gateway.observability import (
 )
 from gateway.settings import Settings, load_settings
 from gateway.storage.db import RequestReads, create_engine
-from gateway.storage.health import is_unavailable, ping
-from gateway.storage.migrate import current_revision, head_revision
+from gateway.storage.health import database_revision, is_unavailable
+from gateway.storage.migrate import head_revision
 
 log = logging.getLogger("gateway.app")
 # aiosqlite logs every statement with its parameters at DEBUG (carrier credentials included): never.
@@ -283,7 +283,13 @@ def carrier_registry(settings: Settings) -> dict[str, CarrierEndpoint]:
 
 def create_app(settings: Settings | None = None, engine: AsyncEngine | None = None) -> Starlette:
     settings = settings or load_settings()
-    engine = engine or create_engine(settings.database_url)
+    engine = engine or create_engine(
+        settings.database_url,
+        request_deadline_s=settings.db_request_deadline_s,
+        pool_size=settings.db_pool_size,
+        connect_timeout_s=settings.db_connect_timeout_s,
+        command_timeout_s=settings.db_command_timeout_s,
+    )
     carriers = HttpCarrierTransport(carrier_registry(settings), settings.carrier_timeout_s)
     Loaders.on_batch = observe_batch  # DataLoader batch sizes on /metrics
     schema = build_schema(
@@ -307,10 +313,9 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
         return JSONResponse({"status": "ok"})
 
     async def ready(_: Request) -> Response:
-        """The database answers and its schema is at the migrations' head."""
+        """The database answers (within a second) and its schema is at the migrations' head."""
         try:
-            await ping(engine)
-            current = await current_revision(engine)
+            current = await database_revision(engine)
         except Exception as error:  # noqa: BLE001 - any failure means not ready; the reason is logged
             log.warning("not ready: %s", type(error).__name__)
             return JSONResponse({"status": "unavailable", "reason": "database unreachable"}, status_code=503)

@@ -17,6 +17,13 @@ class Settings:
     #: GATEWAY_CARRIERS: JSON {"carrier_id": {"url": "...", "name": "..."}} of real-time rate endpoints.
     carriers_json: str | None = None
     carrier_timeout_s: float = 2.0
+    #: A request's total time for database work (pool checkout, connect, statements, lock waits): past it,
+    #: SERVICE_UNAVAILABLE and the connection is discarded. Connect and statement timeouts also bound
+    #: work outside requests; the pool is per process (PostgreSQL; plus 5 overflow connections).
+    db_request_deadline_s: float = 3.0
+    db_connect_timeout_s: float = 5.0
+    db_command_timeout_s: float = 10.0
+    db_pool_size: int = 10
     #: How long a process trusts a token it has checked; a revoked token is refused within this time.
     token_cache_ttl_s: float = 2.0
     #: Production turns introspection and GraphiQL off unless these say otherwise.
@@ -106,6 +113,10 @@ def load_settings() -> Settings:
         environment=os.environ.get("GATEWAY_ENV", "development"),
         carriers_json=os.environ.get("GATEWAY_CARRIERS"),
         carrier_timeout_s=float(os.environ.get("GATEWAY_CARRIER_TIMEOUT_S", "2")),
+        db_request_deadline_s=float(os.environ.get("GATEWAY_DB_REQUEST_DEADLINE_S", "3")),
+        db_connect_timeout_s=float(os.environ.get("GATEWAY_DB_CONNECT_TIMEOUT_S", "5")),
+        db_command_timeout_s=float(os.environ.get("GATEWAY_DB_COMMAND_TIMEOUT_S", "10")),
+        db_pool_size=int(os.environ.get("GATEWAY_DB_POOL_SIZE", "10")),
         token_cache_ttl_s=float(os.environ.get("GATEWAY_TOKEN_CACHE_TTL_S", "2")),
         introspection=_flag("GATEWAY_INTROSPECTION"),
         graphiql=_flag("GATEWAY_GRAPHIQL"),

@@ -114,7 +114,15 @@ def _shape(error: GraphQLError, request_id: str | None) -> GraphQLError:
 
 def log_errors(errors: list[GraphQLError], request_id: str | None) -> None:
     for error in errors:
-        if is_unexpected(error):
+        if is_unexpected(error) and is_unavailable(error.original_error):
+            # An outage, not a bug: one line per error, no traceback (the client got SERVICE_UNAVAILABLE).
+            log.warning(
+                "database unavailable in %s (request %s): %s",
+                ".".join(str(part) for part in error.path or ()),
+                request_id,
+                type(error.original_error).__name__,
+            )
+        elif is_unexpected(error):
             log.error(
                 "unexpected error in %s (request %s)",
                 ".".join(str(part) for part in error.path or ()),

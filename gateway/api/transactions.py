@@ -21,13 +21,16 @@ async def in_transaction(
 ) -> tuple[T | None, list[UserError]]:
     """Run `action` in one write transaction: all of it commits, or (on any error) none of it.
 
-    Loaders are cleared afterwards so the payload shows the state after the write.
+    Loaders are cleared afterwards so the payload shows the state after the write. The transaction
+    counts against the request's database deadline (lock waits included): past it, SERVICE_UNAVAILABLE.
     """
     context = info.context
-    await context.reads.release()  # never hold a read connection while waiting for the write lock
+    reads = context.reads
     try:
-        async with write_transaction(context.engine) as conn:
-            result = await action(conn)
+        async with reads.bounded():
+            await reads.release()  # never hold a read connection while waiting for the write lock
+            async with write_transaction(context.engine, reads.deadline) as conn:
+                result = await action(conn)
     except DomainError as error:
         context.loaders.clear_all()
         return None, user_errors(error)

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,9 +19,21 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from gateway.storage.deadline import DatabaseDeadline
 from gateway.storage.queries.batched import RAW_READS
 
-SQLITE_BUSY_TIMEOUT_S = 30
+#: Defaults for engines made without a request deadline (the CLI, migrations, tools); the server passes its
+#: settings (gateway.settings) instead.
+POOL_SIZE = 10
+CONNECT_TIMEOUT_S = 5.0
+COMMAND_TIMEOUT_S = 10.0
+SQLITE_BUSY_TIMEOUT_S = 30.0
+#: The engine's execution option that carries the request deadline to `RequestReads`.
+REQUEST_DEADLINE_OPTION = "gateway_request_deadline_s"
+#: PostgreSQL stops a statement this long after the request gave up on it, so a cancelled request's work
+#: does not go on on the server (the request itself answers at its deadline).
+STATEMENT_TIMEOUT_GRACE_S = 0.5
+_BUSY_TIMEOUT_OPTION = "gateway_busy_timeout_ms"
 
 T = TypeVar("T")
 
@@ -44,35 +55,72 @@ def is_sqlite(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+def create_engine(
+    url: str,
+    *,
+    request_deadline_s: float | None = None,
+    pool_size: int = POOL_SIZE,
+    connect_timeout_s: float = CONNECT_TIMEOUT_S,
+    command_timeout_s: float = COMMAND_TIMEOUT_S,
+    **kwargs: Any,
+) -> AsyncEngine:
+    """An engine for `url`; with `request_deadline_s`, every request's database work is bounded by it.
+
+    The deadline covers pool checkout, connect, every statement and (SQLite) the wait for the write lock;
+    past it the request fails with `DatabaseDeadlineExceeded` and its connection is discarded
+    (see `gateway.storage.deadline`). Connect and statement timeouts also bound work outside requests.
+    """
     url = normalise_url(url)
     kwargs.setdefault("json_deserializer", orjson.loads)  # addresses are JSON; orjson reads them ~5x faster
+    if request_deadline_s is not None:
+        kwargs["execution_options"] = {
+            **kwargs.get("execution_options", {}),
+            REQUEST_DEADLINE_OPTION: request_deadline_s,
+        }
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S}, **kwargs)
-        _configure_sqlite(engine)
+        # A database locked by another writer fails within the deadline instead of waiting 30 s.
+        busy_timeout_s = min(SQLITE_BUSY_TIMEOUT_S, request_deadline_s or SQLITE_BUSY_TIMEOUT_S)
+        engine = create_async_engine(url, connect_args={"timeout": busy_timeout_s}, **kwargs)
+        _configure_sqlite(engine, busy_timeout_s)
         return engine
-    kwargs.setdefault("pool_size", int(os.environ.get("GATEWAY_DB_POOL_SIZE", "10")))
+    kwargs.setdefault("pool_size", pool_size)
     kwargs.setdefault("max_overflow", 5)
     # Fail fast when the database is down, and recover without a restart once it is back.
     kwargs.setdefault("pool_pre_ping", True)
-    kwargs.setdefault("pool_timeout", 5)
+    kwargs.setdefault("pool_timeout", min(5.0, request_deadline_s or 5.0))
     # Bounded connects and statements: a database that stopped answering (a partition, not a refusal)
-    # fails requests in seconds instead of hanging them. Both are configurable for slower networks.
-    kwargs.setdefault(
-        "connect_args",
-        {
-            "timeout": float(os.environ.get("GATEWAY_DB_CONNECT_TIMEOUT_S", "5")),
-            "command_timeout": float(os.environ.get("GATEWAY_DB_COMMAND_TIMEOUT_S", "10")),
-        },
-    )
-    return create_async_engine(url, **kwargs)
+    # fails in seconds instead of hanging. Requests are bounded more tightly by their deadline.
+    connect_args: dict[str, Any] = {"timeout": connect_timeout_s, "command_timeout": command_timeout_s}
+    if request_deadline_s is not None:
+        statement_timeout_ms = round((request_deadline_s + STATEMENT_TIMEOUT_GRACE_S) * 1000)
+        connect_args["server_settings"] = {"statement_timeout": str(statement_timeout_ms)}
+    kwargs.setdefault("connect_args", connect_args)
+    engine = create_async_engine(url, **kwargs)
+    _discard_invalidated_connections_at_once(engine)
+    return engine
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def _discard_invalidated_connections_at_once(engine: AsyncEngine) -> None:
+    """An invalidated asyncpg connection is closed at once, not first politely.
+
+    SQLAlchemy's asyncpg adapter tries a graceful close (up to 2 s) before it terminates an invalidated
+    connection; on a database that stopped answering that is 2 s more for every request that gave up on it.
+    An invalidated connection is broken or mid-statement, so nothing is lost by dropping it straight away.
+    """
+
+    @event.listens_for(engine.sync_engine, "invalidate")
+    def _terminate(_dbapi_connection: Any, record: Any, _error: BaseException | None) -> None:
+        driver = record.driver_connection
+        if driver is not None:
+            driver.terminate()
+
+
+def _configure_sqlite(engine: AsyncEngine, busy_timeout_s: float) -> None:
     """Take transaction control away from pysqlite so we can say BEGIN IMMEDIATE for writes."""
+    busy_timeout_ms = round(busy_timeout_s * 1000)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -80,20 +128,40 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        mode = "IMMEDIATE" if conn.get_execution_options().get("gateway_write") else "DEFERRED"
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        options = conn.get_execution_options()
+        if options.get("gateway_write"):
+            # The wait for the write lock gets what is left of the request's deadline (raw, so it is not
+            # counted as a statement of the request).
+            cursor = conn.connection.dbapi_connection.cursor()
+            cursor.execute(f"PRAGMA busy_timeout={int(options.get(_BUSY_TIMEOUT_OPTION, busy_timeout_ms))}")
+            cursor.close()
+        conn.exec_driver_sql(f"BEGIN {'IMMEDIATE' if options.get('gateway_write') else 'DEFERRED'}")
+
+
+def _bounded(deadline: DatabaseDeadline | None) -> AbstractAsyncContextManager[None]:
+    return deadline.bound() if deadline is not None else contextlib.nullcontext()
 
 
 @asynccontextmanager
-async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """One mutation, one transaction: commit on success, roll back on any exception."""
-    async with engine.connect() as conn:
-        conn = await conn.execution_options(gateway_write=True)
+async def write_transaction(
+    engine: AsyncEngine, deadline: DatabaseDeadline | None = None
+) -> AsyncIterator[AsyncConnection]:
+    """One mutation, one transaction: commit on success, roll back on any exception.
+
+    With `deadline`, the whole transaction (checkout, lock waits, statements, commit) must end within what
+    is left of it; past it the statement in flight is cancelled and the connection discarded. A deadline
+    that passes during COMMIT leaves the outcome unknown to the caller, as any lost connection does.
+    """
+    async with _bounded(deadline), engine.connect() as conn:
+        options: dict[str, Any] = {"gateway_write": True}
+        if deadline is not None and is_sqlite(engine):
+            options[_BUSY_TIMEOUT_OPTION] = max(1, int(deadline.remaining() * 1000))
+        conn = await conn.execution_options(**options)
         async with conn.begin():
             yield conn
 
@@ -103,6 +171,12 @@ async def read_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]
     """A short-lived connection for one batch of reads."""
     async with engine.connect() as conn:
         yield conn
+
+
+def request_deadline(engine: AsyncEngine) -> DatabaseDeadline | None:
+    """A fresh deadline for one request on `engine` (None: the engine bounds requests by nothing more)."""
+    budget = engine.get_execution_options().get(REQUEST_DEADLINE_OPTION)
+    return DatabaseDeadline(float(budget)) if budget else None
 
 
 class RequestReads:
@@ -115,9 +189,12 @@ class RequestReads:
     a deferred transaction is a snapshot). Reads take turns on the connection; the connection is
     dropped after any error so a broken one is never reused. Callers release it before they write or
     wait on something slow (carriers), so a request never holds two connections.
+
+    It also carries the request's `deadline` (from the engine, see `create_engine`): every read, the wait
+    for its turn and the final rollback count against it, and so do the request's writes (`in_transaction`).
     """
 
-    __slots__ = ("_engine", "_conn", "_transaction", "_turn", "_closed")
+    __slots__ = ("_engine", "_conn", "_transaction", "_turn", "_closed", "deadline")
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -125,15 +202,21 @@ class RequestReads:
         self._transaction: Any = None  # asyncpg's, on PostgreSQL
         self._turn = asyncio.Lock()
         self._closed = False
+        self.deadline = request_deadline(engine)
+
+    def bounded(self) -> AbstractAsyncContextManager[None]:
+        """A block of this request's database work: within its deadline, or `DatabaseDeadlineExceeded`."""
+        return _bounded(self.deadline)
 
     async def run(self, action: Callable[[AsyncConnection], Awaitable[T]]) -> T:
-        async with self._turn:
-            if not self._closed:
-                return await self._run_shared(action)
-        # The request is over, but a straggler (a sibling of a failed field, still running) reads: it
-        # gets a connection of its own that goes straight back, never one nobody would release.
-        async with read_connection(self._engine) as conn:
-            return await action(conn)
+        async with self.bounded():
+            async with self._turn:
+                if not self._closed:
+                    return await self._run_shared(action)
+            # The request is over, but a straggler (a sibling of a failed field, still running) reads: it
+            # gets a connection of its own that goes straight back, never one nobody would release.
+            async with read_connection(self._engine) as conn:
+                return await action(conn)
 
     async def _run_shared(self, action: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         if self._conn is None:
@@ -158,8 +241,7 @@ class RequestReads:
                 await transaction.start()
                 self._transaction = transaction
         except BaseException:
-            await conn.invalidate()
-            await conn.close()
+            await _discard(conn)
             raise
         self._conn = conn
 
@@ -178,13 +260,25 @@ class RequestReads:
         self._conn = self._transaction = None
         if conn is None:
             return
+        if broken or (self.deadline is not None and self.deadline.expired):
+            await _discard(conn)  # never back to the pool: it may be mid-statement or gone
+            return
         try:
-            if broken:
-                await conn.invalidate()  # never back to the pool: it may be mid-statement or gone
-            elif transaction is not None:
-                try:
+            if transaction is not None:
+                async with self.bounded():
                     await transaction.rollback()
-                except Exception:  # noqa: BLE001 - the connection is gone or confused: never reuse it
-                    await conn.invalidate()
-        finally:
+        except Exception:  # noqa: BLE001 - gone, confused or out of time (the request is done with it anyway)
+            await _discard(conn)
+        except BaseException:
+            await _discard(conn)
+            raise
+        else:
             await conn.close()
+
+
+async def _discard(conn: AsyncConnection) -> None:
+    """Close `conn` without returning its DBAPI connection to the pool."""
+    try:
+        await conn.invalidate()
+    finally:
+        await conn.close()

@@ -17,10 +17,12 @@ process stays up (/health 200, /ready 503), and the same process serves normally
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
 import socket
+import sqlite3
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -41,7 +43,7 @@ from sqlalchemy.pool import NullPool
 from gateway.app import create_app
 from gateway.settings import Settings
 from gateway.storage import queries
-from gateway.storage.db import create_engine, normalise_url
+from gateway.storage.db import create_engine, normalise_url, write_transaction
 from gateway.storage.migrate import alembic_config, head_revision, upgrade
 from gateway.storage.models import (
     checkout,
@@ -59,8 +61,8 @@ from gateway.storage.models import (
 from tests.db_proxy import proxied_url, running_db_proxy, target_of
 from tests.factories import StoreFixture, data, gql
 from tests.fake_carrier import FakeCarrier, Service, running_fake_carrier
+from tests.order_flow import BILLING, COMPLETE, ORDER, REFRESH, SET_BILLING, US_CA, OrderFlow, address
 from tests.order_flow import CHECKOUT as FLOW_CHECKOUT
-from tests.order_flow import COMPLETE, ORDER, REFRESH, US_CA, OrderFlow, address
 from tests.servers import start_server, stop_server
 
 pytestmark = pytest.mark.anyio
@@ -380,6 +382,227 @@ async def test_database_outage_fails_fast_and_recovers_without_restart(
         stop_server(server)
     # Every failure was answered by the gateway itself: nothing escaped to uvicorn as an unhandled exception.
     assert "Exception in ASGI application" not in server.log(), server.log()[-5000:]
+
+
+# --- a stalled database: every request is answered within its database deadline ----------------------
+#
+# "Stalled" is a database that accepts but never answers: on PostgreSQL a black hole between the process
+# and the server (tests/db_proxy.py), on SQLite another process holding the write lock (WAL readers never
+# wait for a writer, so there only writes stall). Either way a request gives up at its deadline for
+# database work (GATEWAY_DB_REQUEST_DEADLINE_S) with SERVICE_UNAVAILABLE, /ready answers within a second,
+# and the same process serves again once the database answers.
+
+#: The request deadline the server runs with; connect and statement timeouts keep their defaults (5 s, 10 s).
+DEADLINE_S = 2.0
+#: How much later than the deadline an answer may arrive (scheduling, the response itself, a busy machine).
+DEADLINE_MARGIN_S = 1.5
+#: /ready answers within this, whatever the database does.
+READY_WITHIN_S = 1.0
+#: Concurrent requests during the stall: more than the pool holds (10 connections plus 5 overflow).
+BURST = 20
+
+
+class Stall:
+    """How the test makes the database stop answering a server process, and answer again."""
+
+    server_url: str
+    #: Whether reads stall too, or only writes.
+    reads_stall: bool
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def end(self) -> None:
+        raise NotImplementedError
+
+
+class BlackholeStall(Stall):
+    reads_stall = True
+
+    def __init__(self, proxy: Any, server_url: str) -> None:
+        self.proxy = proxy
+        self.server_url = server_url
+
+    def start(self) -> None:
+        self.proxy.cut("blackhole")
+
+    def end(self) -> None:
+        self.proxy.restore()
+
+
+class WriteLockStall(Stall):
+    """Another process's connection holds SQLite's write lock (as a long write or a backup tool would)."""
+
+    reads_stall = False
+
+    def __init__(self, database_url: str) -> None:
+        self.server_url = database_url
+        self.path = make_url(database_url).database or ""
+        self.holder: sqlite3.Connection | None = None
+
+    def start(self) -> None:
+        self.holder = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self.holder.execute("BEGIN IMMEDIATE")
+
+    def end(self) -> None:
+        if self.holder is not None:
+            self.holder.execute("ROLLBACK")
+            self.holder.close()
+            self.holder = None
+
+
+@pytest.fixture
+async def stall(database_url: str) -> AsyncIterator[Stall]:
+    if BACKEND == "postgresql":
+        with running_db_proxy(*target_of(database_url)) as proxy:
+            yield BlackholeStall(proxy, proxied_url(database_url, proxy))
+        return
+    lock = WriteLockStall(database_url)
+    try:
+        yield lock
+    finally:
+        lock.end()
+
+
+async def timed_post(
+    client: httpx.AsyncClient, query: str, variables: dict[str, Any] | None, token: str
+) -> tuple[float, httpx.Response]:
+    started = time.monotonic()
+    response = await client.post(
+        "/graphql", json={"query": query, "variables": variables or {}}, headers={"X-Auth-Token": token}
+    )
+    return time.monotonic() - started, response
+
+
+def assert_within_deadline(elapsed: float, what: str) -> None:
+    assert elapsed < DEADLINE_S + DEADLINE_MARGIN_S, f"{what}: answered after {elapsed:.2f}s (deadline {DEADLINE_S}s)"
+
+
+def assert_served(response: httpx.Response) -> None:
+    assert response.status_code == 200, response.text
+    assert not response.json().get("errors"), response.text
+
+
+def new_checkout(email: str) -> dict[str, Any]:
+    return {"input": {"email": email, "lineItems": [{"sku": "MUG", "quantity": 1}]}}
+
+
+@pytest.mark.parametrize("pool", ["warm", "cold"])
+async def test_stalled_database_answers_within_the_deadline_and_recovers(
+    stall: Stall, pool: str, client: httpx.AsyncClient, store: StoreFixture, engine: AsyncEngine, tmp_path: Path
+):
+    """warm: the pool holds connections opened before the stall; cold: every connect happens during it."""
+    body = await gql(client, CREATE_CHECKOUT, new_checkout("before@example.com"), token=store.storefront_token)
+    before_id = data(body)["createCheckout"]["checkout"]["id"]
+    await engine.dispose()
+    page = (FLOW_CHECKOUT, {"id": before_id}, store.storefront_token)
+    timings: dict[str, float] = {}
+
+    server = start_server(
+        stall.server_url, tmp_path / "server-logs", env={"GATEWAY_DB_REQUEST_DEADLINE_S": str(DEADLINE_S)}
+    )
+    try:
+        pid = server.process.pid
+        async with server.client(timeout=60) as http:
+            if pool == "warm":
+                # Several pooled connections, all opened (and pre-pinged) before the database stops answering.
+                for _, response in await asyncio.gather(*(timed_post(http, *page) for _ in range(3))):
+                    assert_served(response)
+            stall.start()
+
+            # The checkout page, a mutation, and a token the process has never seen (its lookup is a read).
+            for name, (query, variables, token), writes in (
+                ("read", page, False),
+                ("mutation", (CREATE_CHECKOUT, new_checkout("during@example.com"), store.storefront_token), True),
+                ("fresh token", (CHECKOUT_IDS, None, store.server_token), False),
+            ):
+                elapsed, response = await timed_post(http, query, variables, token)
+                timings[name] = elapsed
+                assert_within_deadline(elapsed, name)
+                if writes or stall.reads_stall:
+                    assert_unavailable(response)
+                else:
+                    assert_served(response)
+
+            # More requests at once than the pool has connections: none waits for another's deadline.
+            burst = [
+                page if index % 2 else (CREATE_CHECKOUT, new_checkout(f"b{index}@example.com"), page[2])
+                for index in range(BURST)
+            ]
+            answers = await asyncio.gather(*(timed_post(http, *request) for request in burst))
+            timings["burst (slowest)"] = max(elapsed for elapsed, _ in answers)
+            for index, (elapsed, response) in enumerate(answers):
+                assert_within_deadline(elapsed, f"burst request {index}")
+                if index % 2 == 0 or stall.reads_stall:
+                    assert_unavailable(response)
+                else:
+                    assert_served(response)
+
+            assert (await http.get("/health")).status_code == 200
+            started = time.monotonic()
+            ready = await http.get("/ready")
+            timings["/ready"] = time.monotonic() - started
+            assert timings["/ready"] < READY_WITHIN_S, timings
+            if stall.reads_stall:
+                assert ready.status_code == 503 and ready.json()["status"] == "unavailable", ready.text
+            else:
+                assert ready.status_code == 200, ready.text
+            print(
+                f"\nstalled database ({BACKEND}, {pool} pool): "
+                + ", ".join(f"{k} {v:.2f}s" for k, v in timings.items())
+            )
+
+            stall.end()
+            await poll_until_serving(http, store)
+            assert server.is_running() and server.process.pid == pid
+            # Normal service again: the refused writes never happened, new ones do, readiness is back.
+            ids = [
+                node["id"]
+                for node in data(await gql(http, CHECKOUT_IDS, token=store.server_token))["checkouts"]["nodes"]
+            ]
+            assert ids == [before_id]
+            body = await gql(http, CREATE_CHECKOUT, new_checkout("after@example.com"), token=store.storefront_token)
+            assert data(body)["createCheckout"]["errors"] == []
+            assert_served((await timed_post(http, *page))[1])
+            assert (await http.get("/ready")).status_code == 200
+    finally:
+        stop_server(server)
+    # Answered by the gateway itself, and logged as warnings without a traceback.
+    log = server.log()
+    assert "Traceback" not in log and "Exception in ASGI application" not in log, log[-5000:]
+
+
+async def test_a_write_waiting_for_a_lock_held_elsewhere_answers_within_the_deadline(
+    client: httpx.AsyncClient, store: StoreFixture, engine: AsyncEngine, database_url: str, tmp_path: Path
+):
+    """Another transaction holds the checkout (PostgreSQL: its row, FOR UPDATE; SQLite: the write lock)."""
+    body = await gql(client, CREATE_CHECKOUT, new_checkout("locked@example.com"), token=store.storefront_token)
+    checkout_id = data(body)["createCheckout"]["checkout"]["id"]
+    billing = (SET_BILLING, {"input": {"checkoutId": checkout_id, "address": BILLING}}, store.storefront_token)
+    read = (FLOW_CHECKOUT, {"id": checkout_id}, store.storefront_token)
+
+    server = start_server(
+        database_url, tmp_path / "server-logs", env={"GATEWAY_DB_REQUEST_DEADLINE_S": str(DEADLINE_S)}
+    )
+    try:
+        async with server.client(timeout=60) as http:
+            assert_served((await timed_post(http, *read))[1])
+            async with write_transaction(engine) as conn:
+                assert await queries.lock_checkout(conn, store.id, checkout_id) is not None
+                elapsed, response = await timed_post(http, *billing)
+                print(f"\nwrite waiting for a lock ({BACKEND}): answered after {elapsed:.2f}s")
+                assert_within_deadline(elapsed, "setCheckoutBillingAddress")
+                assert_unavailable(response)
+                # Reads do not wait for writers.
+                assert_served((await timed_post(http, *read))[1])
+            # The lock is released: the same write goes through.
+            elapsed, response = await timed_post(http, *billing)
+            assert_served(response)
+            assert response.json()["data"]["setCheckoutBillingAddress"]["errors"] == []
+    finally:
+        stop_server(server)
+    log = server.log()
+    assert "Traceback" not in log and "Exception in ASGI application" not in log, log[-5000:]
 
 
 # --- a failure in the middle of a multi-row write leaves nothing half-written --------------------------
