@@ -175,7 +175,9 @@ async def test_no_path_reaches_a_field_of_another_area(client, store, engine):
         # Every scope but the area's own (its write scope would include reading it).
         area_scopes = {scope, scope.replace(":read", ":write")}
         if scope not in tokens:
-            tokens[scope] = await narrowed_token(engine, store, *(other for other in SCOPES if other not in area_scopes))
+            tokens[scope] = await narrowed_token(
+                engine, store, *(other for other in SCOPES if other not in area_scopes)
+            )
         for root_name in ROOTS:
             root_type = LIVE.get_type(root_name)
             assert isinstance(root_type, GraphQLObjectType)
