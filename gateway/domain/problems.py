@@ -34,6 +34,12 @@ class CheckoutProblem:
     fields: tuple[str, ...] = ()
 
 
+def is_frozen(checkout: Any) -> bool:
+    """A completed checkout is frozen: it became an order, nothing about it can change or block anything, so
+    it has no problems whatever the shipping configuration does later (and reads never compute staleness)."""
+    return checkout.completed_at is not None
+
+
 def quote_is_stale(consignment: Any, config_version: int) -> bool:
     """A shipping consignment whose options were not priced for its current inputs and configuration."""
     if consignment.pickup_method_id is not None:
@@ -50,6 +56,8 @@ def checkout_problems(
     pickup_method_ids: Collection[int],
 ) -> list[CheckoutProblem]:
     """`pickup_method_ids`: the store's enabled pickup methods."""
+    if is_frozen(checkout):
+        return []
     problems: list[CheckoutProblem] = []
     if checkout.billing_address is None:
         problems.append(CheckoutProblem(ProblemCode.MISSING_BILLING_ADDRESS, "add a billing address"))

@@ -3,6 +3,7 @@ links and tracking field validation, the address fields each country needs, and 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import quote
@@ -265,27 +266,32 @@ def _line(id: str, quantity: int, requires_shipping: bool = True) -> Any:
 
 
 def test_ready_checkout_has_no_problems():
-    checkout = SimpleNamespace(billing_address=full("GB"))
-    assert checkout_problems(checkout, [_line("a", 2), _line("e", 1, False)], {"a": 2}, [_consignment()], 3, set()) == []
+    checkout = SimpleNamespace(completed_at=None, billing_address=full("GB"))
+    assert (
+        checkout_problems(checkout, [_line("a", 2), _line("e", 1, False)], {"a": 2}, [_consignment()], 3, set()) == []
+    )
 
 
 def test_digital_only_checkout_needs_only_billing():
     lines = [_line("e", 1, False)]
-    assert [p.code for p in checkout_problems(SimpleNamespace(billing_address=None), lines, {}, [], 3, set())] == [
-        ProblemCode.MISSING_BILLING_ADDRESS
-    ]
-    assert checkout_problems(SimpleNamespace(billing_address=full("AE")), lines, {}, [], 3, set()) == []
+    assert [
+        p.code
+        for p in checkout_problems(SimpleNamespace(completed_at=None, billing_address=None), lines, {}, [], 3, set())
+    ] == [ProblemCode.MISSING_BILLING_ADDRESS]
+    assert (
+        checkout_problems(SimpleNamespace(completed_at=None, billing_address=full("AE")), lines, {}, [], 3, set()) == []
+    )
 
 
 def test_a_pickup_consignment_whose_location_is_gone_is_a_problem():
     pickup = _consignment(id="pickup", pickup_method_id=7, address=None, selected_shipping_option_id=None)
-    checkout = SimpleNamespace(billing_address=full("US"))
+    checkout = SimpleNamespace(completed_at=None, billing_address=full("US"))
     problems = checkout_problems(checkout, [_line("a", 1)], {"a": 1}, [pickup], 3, {8})
     assert [(p.code.value, p.consignment_id) for p in problems] == [("PICKUP_METHOD_UNAVAILABLE", "pickup")]
 
 
 def test_every_problem_is_listed():
-    checkout = SimpleNamespace(billing_address=full("AE", first_name=None))
+    checkout = SimpleNamespace(completed_at=None, billing_address=full("AE", first_name=None))
     consignments = [
         _consignment(id="stale", quote_config_version=2),
         _consignment(id="unselected", selected_shipping_option_id=None, address=full("US", postal_code=None)),
@@ -312,3 +318,19 @@ def test_quote_staleness():
     assert quote_is_stale(_consignment(), 4)
     assert quote_is_stale(_consignment(quote_fingerprint=None), 3)
     assert not quote_is_stale(_consignment(pickup_method_id=1, quote_fingerprint=None), 99)
+
+
+def test_a_completed_checkout_has_no_problems_even_when_everything_else_would_block_it():
+    completed = SimpleNamespace(completed_at=datetime(2026, 1, 1, tzinfo=UTC), billing_address=None)
+    stale = SimpleNamespace(
+        id="c1",
+        pickup_method_id=None,
+        address=None,
+        quote_fingerprint=None,
+        quote_config_version=None,
+        shipping_zone_id=None,
+        selected_shipping_option_id=None,
+    )
+    lines = [_line("shirt", 2)]
+    assert checkout_problems(completed, lines, {}, [stale], 3, set()) == []
+    assert checkout_problems(SimpleNamespace(completed_at=None, billing_address=None), lines, {}, [stale], 3, set())

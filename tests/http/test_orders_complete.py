@@ -420,6 +420,36 @@ async def test_completed_checkout_is_read_only(flow: OrderFlow):
     assert await flow.order(order["id"]) == order
 
 
+async def test_a_completed_checkout_stays_free_of_problems_whatever_the_configuration_does(flow: OrderFlow):
+    cart = await flow.ready(lines={"SHIRT": 2, "MUG": 1})
+    await flow.completed(cart.id)
+    before = await flow.checkout(cart.id)
+    assert before["problems"] == []
+
+    # Every kind of configuration change that makes an open checkout's quotes stale or unusable.
+    await flow.update_zone(flow.setup.zone_id, name="Renamed after the order")
+    await flow.update_method(flow.setup.methods["Flat Rate"], rate="9.00")
+    other = await flow.server_mutation(
+        CREATE_ZONE,
+        "createShippingZone",
+        {"name": "Another zone", "type": "COUNTRY", "locations": [{"countryCode": "FR"}]},
+    )
+    assert other["errors"] == []
+    await flow.update_zone(flow.setup.zone_id, enabled=False)
+
+    after = await flow.checkout(cart.id)
+    assert after["problems"] == []
+    assert after == before
+    # And a checkout that is still open does see the change (the test would pass vacuously otherwise).
+    await flow.update_zone(flow.setup.zone_id, enabled=True)
+    open_cart = await flow.cart(SHIRT=1)
+    consignment = await flow.ship(open_cart, US_CA, SHIRT=1)
+    await flow.select(open_cart, consignment)
+    await flow.update_method(flow.setup.methods["Flat Rate"], rate="9.50")
+    assert "SHIPPING_QUOTE_STALE" in [p["code"] for p in (await flow.checkout(open_cart.id))["problems"]]
+    assert (await flow.checkout(cart.id))["problems"] == []
+
+
 async def test_completing_again_returns_the_same_order(flow: OrderFlow):
     cart = await flow.ready()
     first = await flow.completed(cart.id)

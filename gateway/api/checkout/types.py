@@ -15,7 +15,7 @@ from gateway.api.money import Money, money
 from gateway.api.permissions import access
 from gateway.domain.consignments import assigned_quantities
 from gateway.domain.problems import CheckoutProblem as DomainCheckoutProblem
-from gateway.domain.problems import ProblemCode, checkout_problems
+from gateway.domain.problems import ProblemCode, checkout_problems, is_frozen
 
 if TYPE_CHECKING:
     from gateway.api.order.types import Order
@@ -228,9 +228,12 @@ class Checkout:
     @strawberry.field(
         description="Everything that blocks completing this checkout: missing billing address, unassigned "
         "items, incomplete shipping addresses, no shipping zone, stale quotes, no selected option. Empty "
-        "when the checkout can be completed. Storefronts can render this list directly."
+        "when the checkout can be completed, and always empty once it is completed (a completed checkout is "
+        "frozen: later configuration changes do not touch it). Storefronts can render this list directly."
     )
     async def problems(self, info: strawberry.Info) -> list[CheckoutProblem]:
+        if is_frozen(self):
+            return []  # nothing to load: no staleness is computed for an order's checkout
         loaders = info.context.loaders
         # Load side by side so these batch with the sibling fields' loads of the same level.
         line_items, consignments, items, version, pickups = await asyncio.gather(
