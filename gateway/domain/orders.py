@@ -27,11 +27,22 @@ class OrderStatus(str, Enum):
     AWAITING_FULFILLMENT = "AWAITING_FULFILLMENT"
     PARTIALLY_SHIPPED = "PARTIALLY_SHIPPED"
     SHIPPED = "SHIPPED"
+    COMPLETED = "COMPLETED"
     CANCELLED = "CANCELLED"
 
 
 def status_for(items_total: int, items_shipped: int) -> OrderStatus:
-    """The status shipments imply (a cancelled order stays cancelled; callers check that first)."""
+    """The status an order's physical units imply (a cancelled order stays cancelled; callers check that first).
+
+    | physical units | shipped            | status               |
+    |----------------|--------------------|----------------------|
+    | none (digital) | -                  | COMPLETED            |
+    | some           | none               | AWAITING_FULFILLMENT |
+    | some           | some, not all      | PARTIALLY_SHIPPED    |
+    | some           | all                | SHIPPED              |
+    """
+    if items_total <= 0:
+        return OrderStatus.COMPLETED
     if items_shipped <= 0:
         return OrderStatus.AWAITING_FULFILLMENT
     if items_shipped >= items_total:
@@ -109,12 +120,13 @@ async def _place_order(conn: AsyncConnection, store_id: int, checkout: Row[Any])
     now = utcnow()
     lines = {line.id: line for line in line_items}
     billing = checkout.billing_address
+    items_total = sum(line.quantity for line in line_items if line.requires_shipping)
     order_id = await queries.insert_order(
         conn,
         {
             "store_id": store_id,
             "checkout_id": checkout.id,
-            "status": OrderStatus.AWAITING_FULFILLMENT.value,
+            "status": status_for(items_total, 0).value,
             "email": checkout.email or billing["email"],
             "currency_code": checkout.currency_code,
             "billing_address": dict(billing),
@@ -122,7 +134,7 @@ async def _place_order(conn: AsyncConnection, store_id: int, checkout: Row[Any])
             "shipping_cost_total": checkout.shipping_cost_total,
             "handling_cost_total": checkout.handling_cost_total,
             "grand_total": checkout.grand_total,
-            "items_total": sum(line.quantity for line in line_items if line.requires_shipping),
+            "items_total": items_total,
             "items_shipped": 0,
             "date_shipped": None,
             "created_at": now,

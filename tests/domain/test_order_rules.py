@@ -37,7 +37,7 @@ from gateway.domain.shipments import (
     ("items_total", "items_shipped", "expected"),
     [
         (5, 0, OrderStatus.AWAITING_FULFILLMENT),
-        (0, 0, OrderStatus.AWAITING_FULFILLMENT),  # digital only: nothing ever ships
+        (0, 0, OrderStatus.COMPLETED),  # digital only: nothing to ship, complete when placed
         (5, 1, OrderStatus.PARTIALLY_SHIPPED),
         (5, 4, OrderStatus.PARTIALLY_SHIPPED),
         (5, 5, OrderStatus.SHIPPED),
@@ -53,6 +53,7 @@ def test_status_for_never_cancels():
         OrderStatus.AWAITING_FULFILLMENT,
         OrderStatus.PARTIALLY_SHIPPED,
         OrderStatus.SHIPPED,
+        OrderStatus.COMPLETED,
     }
 
 

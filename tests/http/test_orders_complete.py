@@ -227,7 +227,10 @@ async def test_digital_only_checkout_needs_only_billing(flow: OrderFlow):
     await flow.set_billing(cart)
     order = await flow.completed(cart.id)
 
-    assert order["status"] == "AWAITING_FULFILLMENT"
+    # Nothing to ship or collect: the order is fulfilled when it is placed (BigCommerce's Completed, 10).
+    assert order["status"] == "COMPLETED"
+    assert (await flow.orders(status="COMPLETED"))["nodes"][0]["id"] == order["id"]
+    assert (await flow.orders(status="AWAITING_FULFILLMENT"))["nodes"] == []
     assert order["shippingAddresses"] == []
     assert order["itemsTotal"] == 0 and order["itemsShipped"] == 0
     assert sorted((p["sku"], p["quantity"], p["shippingAddress"]) for p in order["products"]) == [

@@ -20,6 +20,7 @@ OrderStatusEnum = described_enum(
         "AWAITING_FULFILLMENT": "Placed; nothing shipped.",
         "PARTIALLY_SHIPPED": "Some physical units shipped.",
         "SHIPPED": "Every physical unit shipped (`dateShipped` is set).",
+        "COMPLETED": "Nothing to ship: a digital-only order is complete when it is placed.",
         "CANCELLED": "Cancelled with `cancelOrder` before anything shipped.",
     },
 )
