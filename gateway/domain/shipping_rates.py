@@ -1,6 +1,6 @@
 """Pricing a consignment with a zone's methods: pure functions, no I/O.
 
-- PER_ORDER: `rate`. PER_ITEM: `rate` x units. FREE_SHIPPING: 0.
+- PER_ORDER: `rate`. PER_ITEM: `rate` x units. FREE_SHIPPING: 0, handling fees never added.
 - WEIGHT / TOTAL: ranges `lowerLimit..upperLimit`, both inclusive, checked by ascending lower limit;
   the first match wins. No match: `defaultCost` (a fixed amount, or a percentage of the consignment
   subtotal); no default: the method is not offered.
@@ -146,6 +146,8 @@ def table_rates(methods: Sequence[Any], zone: Any, parcel: Parcel) -> list[BaseR
                 type=OPTION_TYPES[MethodType(method.type)],
                 description=method.name,
                 cost=cost,
+                # Free means free: no zone or method handling fee is ever added to a FREE_SHIPPING method.
+                apply_handling=method.type != MethodType.FREE_SHIPPING.value,
             )
         )
     minimum = zone.free_shipping_minimum_subtotal

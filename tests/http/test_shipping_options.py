@@ -754,6 +754,25 @@ async def test_handling_shown_separately_as_option_and_consignment_handling_cost
     assert totals(checkout) == ("45.00", "20.00", "2.50", "67.50")
 
 
+async def test_a_free_shipping_method_costs_exactly_zero_whatever_the_handling_fees(api):
+    folded = await api.zone("Europe", "COUNTRY", [{"countryCode": "DE"}], handlingFee=fee("FIXED", "0.99"))
+    await api.method(folded, "Free", "FREE_SHIPPING", handlingFee=fee("PERCENTAGE", "10"))
+    await api.method(folded, "Flat", "PER_ORDER", rate="4.00", handlingFee=fee("FIXED", "0.50"))
+    shown = await api.zone("Home", "COUNTRY", [{"countryCode": "US"}], handlingFee=fee("FIXED", "1.50", True))
+    await api.method(shown, "Free", "FREE_SHIPPING", handlingFee=fee("FIXED", "0.25"))
+
+    cart = await api.cart(MUG=1, LAMP=1)
+    abroad = await cart.ship(ship_to("DE", postal="10115"), MUG=1)
+    home = await cart.ship(ship_to("US", "CA", "94105"), LAMP=1)
+    # The other method still pays the fees, so the zone's fee is really there.
+    assert offered(abroad) == [("Free", "0.00", "0.00"), ("Flat", "5.49", "0.00")]
+    assert offered(home) == [("Free", "0.00", "0.00")]
+
+    checkout = await cart.selected(home["id"], option(home, "Free")["id"])
+    selected = cart.consignment(checkout, home["id"])
+    assert (selected["shippingCost"]["value"], selected["handlingCost"]["value"]) == ("0.00", "0.00")
+
+
 async def test_checkout_totals_add_up_over_several_consignments(api):
     domestic = await api.zone("Domestic", "COUNTRY", [{"countryCode": "US"}], handlingFee=fee("FIXED", "1.50", True))
     await api.method(domestic, "Flat", "PER_ORDER", rate="10.00", handlingFee=fee("FIXED", "0.50"))

@@ -32,7 +32,7 @@ MethodTypeEnum = described_enum(
         "PER_ITEM": "`rate` times the consignment's units.",
         "WEIGHT": "First range (by lower limit) containing the consignment weight, else `defaultCost`.",
         "TOTAL": "First range (by lower limit) containing the consignment subtotal, else `defaultCost`.",
-        "FREE_SHIPPING": "Always zero.",
+        "FREE_SHIPPING": "Always exactly zero: neither the zone's nor the method's handling fee is added.",
         "CARRIER": "Real-time quotes from a connected carrier, for the listed services.",
     },
 )
