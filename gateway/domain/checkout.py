@@ -156,5 +156,7 @@ async def set_billing_address(conn: AsyncConnection, store_id: int, data: SetBil
     checkout = await lock_for_edit(conn, store_id, data.checkout_id, data.version)
     document, problems = validate_address(data.address, ("address",))
     raise_if_any(problems)
+    if document == checkout.billing_address:
+        return str(checkout.id)  # the same address again: nothing changes
     await touch(conn, checkout, billing_address=document)
     return checkout.id

@@ -318,6 +318,8 @@ async def _select_option(
             "shipping options changed since they were quoted: refresh them and select again",
             ("shippingOptionId",),
         )
+    if consignment.selected_shipping_option_id == option_id:
+        return str(checkout.id)  # already selected: nothing changes
     await queries.update_consignment(conn, consignment.id, selection_columns(quote._mapping))
     return await _finish(conn, store_id, checkout)
 
@@ -354,17 +356,36 @@ async def update_consignment(
         problems += state.check(data.line_items, ())
     raise_if_any(problems)
 
+    current = await _current_items(conn, store_id, consignment.id)
+    if not _changes_anything(consignment, changes, current, data.line_items):
+        return str(checkout.id)  # nothing changed: no write, `version` and `updatedAt` stay
     if data.line_items is not None:
         await queries.replace_consignment_items(
             conn, consignment.id, _item_rows(store_id, checkout.id, consignment.id, data.line_items)
         )
         items = _item_list(data.line_items)
     else:
-        items = await _current_items(conn, store_id, consignment.id)
+        items = current
     updated = Record({**consignment._mapping, **changes})
     changes.update(await _requote(conn, updated, items, await _config_version(conn, store_id), plan))
     await queries.update_consignment(conn, consignment.id, changes)
     return await _finish(conn, store_id, checkout)
+
+
+def _changes_anything(
+    consignment: Any, changes: dict[str, Any], current: ItemList, line_items: Sequence[ItemQuantity] | None
+) -> bool:
+    """Whether an update would change the consignment: only real changes re-quote it and move the version."""
+    if any(consignment._mapping[column] != value for column, value in changes.items()):
+        return True
+    return line_items is not None and _item_totals(_item_list(line_items)) != _item_totals(current)
+
+
+def _item_totals(items: ItemList) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for item_id, quantity in items:
+        totals[item_id] = totals.get(item_id, 0) + quantity
+    return totals
 
 
 async def _current_items(conn: AsyncConnection, store_id: int, consignment_id: str) -> ItemList:
