@@ -9,6 +9,7 @@ import strawberry
 from gateway.api.address import Address
 from gateway.api.enums import described_enum
 from gateway.api.money import Money, money
+from gateway.domain.money import canonical_amount, plain
 from gateway.domain.shipping_rates import DefaultCostType, HandlingFeeType, MethodType
 from gateway.domain.zones import ZoneType
 
@@ -108,26 +109,33 @@ class ShippingMethod:
     enabled: bool = strawberry.field(description="Disabled methods are never offered.")
 
     @strawberry.field(description="PER_ORDER: the price per consignment. PER_ITEM: the price per unit.")
-    def rate(self) -> Decimal | None:
+    def rate(self, info: strawberry.Info) -> Decimal | None:
         value = self.settings.get("rate")  # type: ignore[attr-defined]
-        return Decimal(value) if value is not None else None
+        currency = info.context.principal.currency_code
+        return canonical_amount(Decimal(value), currency) if value is not None else None
 
     @strawberry.field(description="WEIGHT / TOTAL brackets, ascending by lower limit.")
-    def ranges(self) -> list[RateRange]:
+    def ranges(self, info: strawberry.Info) -> list[RateRange]:
         brackets = self.settings.get("ranges") or []  # type: ignore[attr-defined]
+        currency = info.context.principal.currency_code
+        limit = plain if self.type == MethodType.WEIGHT.value else (lambda v: canonical_amount(v, currency))  # type: ignore[attr-defined]
         return [
             RateRange(
-                lower_limit=Decimal(r["lower_limit"]),
-                upper_limit=Decimal(r["upper_limit"]),
-                cost=Decimal(r["cost"]),
+                lower_limit=limit(Decimal(r["lower_limit"])),
+                upper_limit=limit(Decimal(r["upper_limit"])),
+                cost=canonical_amount(Decimal(r["cost"]), currency),
             )
             for r in sorted(brackets, key=lambda r: Decimal(r["lower_limit"]))
         ]
 
     @strawberry.field(description="WEIGHT / TOTAL: the cost when no range matches; null: then not offered.")
-    def default_cost(self) -> Decimal | None:
+    def default_cost(self, info: strawberry.Info) -> Decimal | None:
         value = self.settings.get("default_cost")  # type: ignore[attr-defined]
-        return Decimal(value) if value is not None else None
+        if value is None:
+            return None
+        if self.settings.get("default_cost_type") == DefaultCostType.PERCENTAGE_OF_TOTAL.value:  # type: ignore[attr-defined]
+            return plain(Decimal(value))
+        return canonical_amount(Decimal(value), info.context.principal.currency_code)
 
     @strawberry.field(description="WEIGHT / TOTAL: whether `defaultCost` is an amount or a percentage of the subtotal.")
     def default_cost_type(self) -> DefaultCostTypeEnum | None:  # type: ignore[valid-type]
