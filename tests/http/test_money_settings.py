@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from tests.factories import StoreFixture
-from tests.http.test_shipping_options import CREATE_METHOD, ShippingApi, errors_of, ranges
+from tests.http.test_shipping_options import CREATE_METHOD, ShippingApi, errors_of, fee, ranges
 
 pytestmark = pytest.mark.anyio
 
@@ -19,7 +19,9 @@ def api(client: httpx.AsyncClient, store: StoreFixture) -> ShippingApi:
 async def test_rates_are_echoed_with_the_minor_unit_and_weights_plainly(api):
     zone = await api.zone("United States", "COUNTRY", [{"countryCode": "US"}])
     flat = await api.server(
-        CREATE_METHOD, "createShippingMethod", {"zoneId": zone, "name": "Flat", "type": "PER_ORDER", "rate": "1e3"}
+        CREATE_METHOD,
+        "createShippingMethod",
+        {"zoneId": zone, "name": "Flat", "type": "PER_ORDER", "rate": "1e3", "handlingFee": fee("FIXED", "2E0")},
     )
     weight = await api.server(
         CREATE_METHOD,
@@ -28,6 +30,7 @@ async def test_rates_are_echoed_with_the_minor_unit_and_weights_plainly(api):
     )
     assert (flat["errors"], weight["errors"]) == ([], [])
     assert flat["method"]["rate"] == "1000.00"
+    assert flat["method"]["handlingFee"] == {"type": "FIXED", "value": "2.00"}
     assert weight["method"]["ranges"] == [{"lowerLimit": "0", "upperLimit": "10", "cost": "2.50"}]
     assert weight["method"]["defaultCost"] == "7.00"
 

@@ -94,10 +94,15 @@ class RateRange:
     cost: Decimal = strawberry.field(description="Shipping cost within the bracket.")
 
 
-def _handling(fee_type: str | None, value: Decimal | None) -> HandlingFee | None:
+def fee_value(fee_type: str, value: Decimal, currency: str) -> Decimal:
+    """A FIXED fee is money (the currency's minor unit); a PERCENTAGE is plain."""
+    return canonical_amount(value, currency) if fee_type == HandlingFeeType.FIXED.value else plain(value)
+
+
+def _handling(fee_type: str | None, value: Decimal | None, currency: str) -> HandlingFee | None:
     if fee_type is None or value is None:
         return None
-    return HandlingFee(type=HandlingFeeType(fee_type), value=value)
+    return HandlingFee(type=HandlingFeeType(fee_type), value=fee_value(fee_type, value, currency))
 
 
 @strawberry.type(description="How one zone charges for shipping.")
@@ -151,8 +156,9 @@ class ShippingMethod:
         return list(self.settings.get("services") or [])  # type: ignore[attr-defined]
 
     @strawberry.field(description="The method's own handling fee, added to the zone's.")
-    def handling_fee(self) -> HandlingFee | None:
-        return _handling(self.handling_fee_type, self.handling_fee_value)  # type: ignore[attr-defined]
+    def handling_fee(self, info: strawberry.Info) -> HandlingFee | None:
+        currency = info.context.principal.currency_code
+        return _handling(self.handling_fee_type, self.handling_fee_value, currency)  # type: ignore[attr-defined]
 
 
 @strawberry.type(description="Where a store ships and how it charges there.")
@@ -173,12 +179,12 @@ class ShippingZone:
         )
 
     @strawberry.field(description="The zone's handling fee, if any.")
-    def handling_fee(self) -> ZoneHandlingFee | None:
+    def handling_fee(self, info: strawberry.Info) -> ZoneHandlingFee | None:
         if self.handling_fee_type is None:  # type: ignore[attr-defined]
             return None
         return ZoneHandlingFee(
             type=HandlingFeeType(self.handling_fee_type),  # type: ignore[attr-defined]
-            value=self.handling_fee_value,  # type: ignore[attr-defined]
+            value=fee_value(self.handling_fee_type, self.handling_fee_value, info.context.principal.currency_code),  # type: ignore[attr-defined]
             display_separately=self.handling_fee_display_separately,  # type: ignore[attr-defined]
         )
 
