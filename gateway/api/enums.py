@@ -27,6 +27,7 @@ ERROR_CODES = {
     "TOO_MANY": "A list has more entries than allowed.",
     "INVALID_EMAIL": "Not an email address.",
     "INVALID_COUNTRY_CODE": "Not an ISO 3166-1 alpha-2 country code.",
+    "INVALID_STATE_OR_PROVINCE": "Unknown ISO 3166-2 subdivision (code or name), or name and code differ.",
     "NOT_FOUND": "No such object in the caller's store.",
     "UNKNOWN_SKU": "No product with that SKU.",
     "UNKNOWN_LINE_ITEM": "No such line item in the checkout.",

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from gateway.domain import subdivisions
+
 BASE_FIELDS = ("first_name", "last_name", "address1", "city", "country_code", "email")
 
 #: Countries whose addresses need a postal code and a state/province (name or code).
@@ -87,8 +89,7 @@ def missing_fields(address: Mapping[str, Any] | None, *, shipping: bool = True) 
     if country in POSTAL_CODE_AND_STATE or country in POSTAL_CODE_ONLY:
         if not address.get("postal_code"):
             missing.append("postal_code")
-    if country in POSTAL_CODE_AND_STATE and not (
-        address.get("state_or_province") or address.get("state_or_province_code")
-    ):
+    state = address.get("state_or_province_code") or address.get("state_or_province")
+    if country in POSTAL_CODE_AND_STATE and subdivisions.find(country, state) is None:
         missing.append("state_or_province")
     return [GRAPHQL_NAMES[name] for name in missing]

@@ -8,6 +8,7 @@ from typing import Any
 
 import pycountry
 
+from gateway.domain import subdivisions
 from gateway.domain.errors import ErrorCode, Problem
 from gateway.domain.inputs import AddressInput
 from gateway.domain.limits import MAX_CUSTOM_FIELDS_PER_ADDRESS, MAX_STRING_LENGTH
@@ -38,6 +39,34 @@ def is_email(value: str) -> bool:
 
 def is_country_code(code: str) -> bool:
     return code.upper() in _COUNTRY_CODES
+
+
+def _normalise_state(document: dict[str, Any], path: tuple[str, ...]) -> list[Problem]:
+    """Resolve the state by code or name (gateway/domain/subdivisions.py); store its short code.
+
+    A given name is kept (a label) unless it names another subdivision than the code; a name alone
+    becomes the subdivision's own name. Countries without subdivisions keep free text."""
+    country = document["country_code"]
+    if not subdivisions.has_subdivisions(country):
+        return []
+    code, name = document["state_or_province_code"], document["state_or_province"]
+    by_code = subdivisions.find(country, code)
+    by_name = subdivisions.find(country, name)
+    if code and by_code is None:
+        message = f"{code!r} is not a subdivision of {country}"
+        return [Problem(ErrorCode.INVALID_STATE_OR_PROVINCE, message, (*path, "stateOrProvinceCode"))]
+    if name and by_code is None and by_name is None:
+        message = f"{name!r} is not a subdivision of {country}"
+        return [Problem(ErrorCode.INVALID_STATE_OR_PROVINCE, message, (*path, "stateOrProvince"))]
+    if by_code is not None and by_name is not None and by_name.code != by_code.code:
+        message = f"{name!r} is not the subdivision {code!r}"
+        return [Problem(ErrorCode.INVALID_STATE_OR_PROVINCE, message, (*path, "stateOrProvince"))]
+    found = by_code or by_name
+    if found is not None:
+        document["state_or_province_code"] = found.code
+        if by_code is None or not name:
+            document["state_or_province"] = found.name
+    return []
 
 
 def validate_address(address: AddressInput, path: tuple[str, ...]) -> tuple[dict[str, Any], list[Problem]]:
@@ -80,6 +109,8 @@ def validate_address(address: AddressInput, path: tuple[str, ...]) -> tuple[dict
 
     if document["state_or_province_code"]:
         document["state_or_province_code"] = document["state_or_province_code"].upper()
+    if document["country_code"] and is_country_code(document["country_code"]):
+        problems += _normalise_state(document, path)
 
     if len(address.custom_fields) > MAX_CUSTOM_FIELDS_PER_ADDRESS:
         problems.append(

@@ -44,3 +44,19 @@ def minor_unit(currency_code: str) -> int:
 def round_money(value: Decimal, currency_code: str) -> Decimal:
     exponent = Decimal(1).scaleb(-minor_unit(currency_code))
     return value.quantize(exponent, rounding=ROUND_HALF_EVEN)
+
+
+def plain(value: Decimal) -> Decimal:
+    """Non-money decimals (weights, percentages): no exponent, no trailing zeros (1E+3 -> 1000, 2.50 -> 2.5)."""
+    if not value:
+        return ZERO
+    value = value.normalize()
+    return value.quantize(Decimal(1)) if value.as_tuple().exponent > 0 else value  # type: ignore[operator]
+
+
+def canonical_amount(value: Decimal, currency_code: str) -> Decimal:
+    """A money setting as stored and echoed: the currency's minor unit (1E+3 -> 1000.00); digits beyond it
+    (stored before the rule) are kept, never rounded away."""
+    value = plain(value)
+    places = max(minor_unit(currency_code), -value.as_tuple().exponent)  # type: ignore[operator]
+    return value.quantize(Decimal(1).scaleb(-places))

@@ -24,6 +24,7 @@ from gateway.domain.limits import (
     too_long,
     too_many,
 )
+from gateway.domain.money import plain
 from gateway.domain.shipping_rates import DefaultCostType, HandlingFeeType, MethodType
 from gateway.domain.zones import ZoneType, validate_locations
 from gateway.storage import queries
@@ -96,7 +97,7 @@ class PickupMethodInput:
 def _amount(value: Decimal | None, path: Path, problems: list[Problem], *, limit: Decimal = MAX_AMOUNT) -> None:
     if value is None:
         return
-    if not value.is_finite() or value < 0 or value > limit or -value.as_tuple().exponent > 4:  # type: ignore[operator]
+    if not value.is_finite() or value.is_signed() or value > limit or -value.as_tuple().exponent > 4:  # type: ignore[operator]
         problems.append(
             Problem(ErrorCode.INVALID_AMOUNT, f"must be between 0 and {limit} with at most 4 decimals", path)
         )
@@ -246,7 +247,7 @@ def _method_values(
         if rate is None:
             problems.append(Problem(ErrorCode.REQUIRED, f"a {method_type.value} method needs a rate", ("rate",)))
         _amount(rate, ("rate",), problems)
-        settings["rate"] = str(rate) if rate is not None else None
+        settings["rate"] = str(plain(rate)) if rate is not None else None
     elif data.rate is not None:
         reject("rate", "rate")
 
@@ -268,9 +269,14 @@ def _method_values(
         limit = MAX_PERCENTAGE if default_type is DefaultCostType.PERCENTAGE_OF_TOTAL else MAX_AMOUNT
         _amount(default_cost, ("defaultCost",), problems, limit=limit)
         settings["ranges"] = [
-            {"lower_limit": str(r.lower_limit), "upper_limit": str(r.upper_limit), "cost": str(r.cost)} for r in ranges
+            {
+                "lower_limit": str(plain(r.lower_limit)),
+                "upper_limit": str(plain(r.upper_limit)),
+                "cost": str(plain(r.cost)),
+            }
+            for r in ranges
         ]
-        settings["default_cost"] = str(default_cost) if default_cost is not None else None
+        settings["default_cost"] = str(plain(default_cost)) if default_cost is not None else None
         settings["default_cost_type"] = (default_type or DefaultCostType.FIXED_AMOUNT).value
     else:
         if data.ranges is not None:

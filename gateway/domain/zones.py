@@ -13,6 +13,7 @@ from enum import Enum
 from functools import lru_cache
 from typing import Any
 
+from gateway.domain import subdivisions
 from gateway.domain.addresses import is_country_code
 from gateway.domain.errors import ErrorCode, Problem
 from gateway.domain.limits import too_long
@@ -58,8 +59,8 @@ def location_matches(zone_type: ZoneType, location: Mapping[str, Any], address: 
     if zone_type is ZoneType.COUNTRY:
         return True
     if zone_type is ZoneType.STATE:
-        state = (address.get("state_or_province_code") or "").upper()
-        return bool(state) and state == (location.get("state_code") or "").upper()
+        state = address.get("state_or_province_code") or address.get("state_or_province")
+        return subdivisions.within(country, state, location.get("state_code"))
     return zip_matches(location.get("zip") or "", address.get("postal_code"))
 
 
@@ -116,6 +117,23 @@ def validate_locations(
                     (*where, "countryCode"),
                 )
             )
+        if (
+            zone_type is ZoneType.STATE
+            and state
+            and is_country_code(country)
+            and subdivisions.has_subdivisions(country)
+        ):
+            found = subdivisions.find(country, state)
+            if found is None:
+                problems.append(
+                    Problem(
+                        ErrorCode.INVALID_STATE_OR_PROVINCE,
+                        f"{state!r} is not a subdivision of {country}",
+                        (*where, "stateCode"),
+                    )
+                )
+            else:
+                state = found.code
         if zone_type is ZoneType.STATE and not state:
             problems.append(Problem(ErrorCode.REQUIRED, "a STATE zone location needs stateCode", (*where, "stateCode")))
         if zone_type is not ZoneType.STATE and state:

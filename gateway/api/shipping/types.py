@@ -9,6 +9,7 @@ import strawberry
 from gateway.api.address import Address
 from gateway.api.enums import described_enum
 from gateway.api.money import Money, money
+from gateway.domain.money import canonical_amount, plain
 from gateway.domain.shipping_rates import DefaultCostType, HandlingFeeType, MethodType
 from gateway.domain.zones import ZoneType
 
@@ -93,10 +94,15 @@ class RateRange:
     cost: Decimal = strawberry.field(description="Shipping cost within the bracket.")
 
 
-def _handling(fee_type: str | None, value: Decimal | None) -> HandlingFee | None:
+def fee_value(fee_type: str, value: Decimal, currency: str) -> Decimal:
+    """A FIXED fee is money (the currency's minor unit); a PERCENTAGE is plain."""
+    return canonical_amount(value, currency) if fee_type == HandlingFeeType.FIXED.value else plain(value)
+
+
+def _handling(fee_type: str | None, value: Decimal | None, currency: str) -> HandlingFee | None:
     if fee_type is None or value is None:
         return None
-    return HandlingFee(type=HandlingFeeType(fee_type), value=value)
+    return HandlingFee(type=HandlingFeeType(fee_type), value=fee_value(fee_type, value, currency))
 
 
 @strawberry.type(description="How one zone charges for shipping.")
@@ -108,26 +114,33 @@ class ShippingMethod:
     enabled: bool = strawberry.field(description="Disabled methods are never offered.")
 
     @strawberry.field(description="PER_ORDER: the price per consignment. PER_ITEM: the price per unit.")
-    def rate(self) -> Decimal | None:
+    def rate(self, info: strawberry.Info) -> Decimal | None:
         value = self.settings.get("rate")  # type: ignore[attr-defined]
-        return Decimal(value) if value is not None else None
+        currency = info.context.principal.currency_code
+        return canonical_amount(Decimal(value), currency) if value is not None else None
 
     @strawberry.field(description="WEIGHT / TOTAL brackets, ascending by lower limit.")
-    def ranges(self) -> list[RateRange]:
+    def ranges(self, info: strawberry.Info) -> list[RateRange]:
         brackets = self.settings.get("ranges") or []  # type: ignore[attr-defined]
+        currency = info.context.principal.currency_code
+        limit = plain if self.type == MethodType.WEIGHT.value else (lambda v: canonical_amount(v, currency))  # type: ignore[attr-defined]
         return [
             RateRange(
-                lower_limit=Decimal(r["lower_limit"]),
-                upper_limit=Decimal(r["upper_limit"]),
-                cost=Decimal(r["cost"]),
+                lower_limit=limit(Decimal(r["lower_limit"])),
+                upper_limit=limit(Decimal(r["upper_limit"])),
+                cost=canonical_amount(Decimal(r["cost"]), currency),
             )
             for r in sorted(brackets, key=lambda r: Decimal(r["lower_limit"]))
         ]
 
     @strawberry.field(description="WEIGHT / TOTAL: the cost when no range matches; null: then not offered.")
-    def default_cost(self) -> Decimal | None:
+    def default_cost(self, info: strawberry.Info) -> Decimal | None:
         value = self.settings.get("default_cost")  # type: ignore[attr-defined]
-        return Decimal(value) if value is not None else None
+        if value is None:
+            return None
+        if self.settings.get("default_cost_type") == DefaultCostType.PERCENTAGE_OF_TOTAL.value:  # type: ignore[attr-defined]
+            return plain(Decimal(value))
+        return canonical_amount(Decimal(value), info.context.principal.currency_code)
 
     @strawberry.field(description="WEIGHT / TOTAL: whether `defaultCost` is an amount or a percentage of the subtotal.")
     def default_cost_type(self) -> DefaultCostTypeEnum | None:  # type: ignore[valid-type]
@@ -143,8 +156,9 @@ class ShippingMethod:
         return list(self.settings.get("services") or [])  # type: ignore[attr-defined]
 
     @strawberry.field(description="The method's own handling fee, added to the zone's.")
-    def handling_fee(self) -> HandlingFee | None:
-        return _handling(self.handling_fee_type, self.handling_fee_value)  # type: ignore[attr-defined]
+    def handling_fee(self, info: strawberry.Info) -> HandlingFee | None:
+        currency = info.context.principal.currency_code
+        return _handling(self.handling_fee_type, self.handling_fee_value, currency)  # type: ignore[attr-defined]
 
 
 @strawberry.type(description="Where a store ships and how it charges there.")
@@ -165,12 +179,12 @@ class ShippingZone:
         )
 
     @strawberry.field(description="The zone's handling fee, if any.")
-    def handling_fee(self) -> ZoneHandlingFee | None:
+    def handling_fee(self, info: strawberry.Info) -> ZoneHandlingFee | None:
         if self.handling_fee_type is None:  # type: ignore[attr-defined]
             return None
         return ZoneHandlingFee(
             type=HandlingFeeType(self.handling_fee_type),  # type: ignore[attr-defined]
-            value=self.handling_fee_value,  # type: ignore[attr-defined]
+            value=fee_value(self.handling_fee_type, self.handling_fee_value, info.context.principal.currency_code),  # type: ignore[attr-defined]
             display_separately=self.handling_fee_display_separately,  # type: ignore[attr-defined]
         )
 
