@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime
 from pprint import pformat
 from typing import Any
 
@@ -48,3 +50,52 @@ async def test_fresh_database_has_exactly_the_default_store(engine: AsyncEngine)
     async with engine.connect() as conn:
         rows = (await conn.execute(sa.select(store.c.slug, store.c.currency_code))).all()
     assert [row.slug for row in rows] == ["default"]
+
+
+async def test_0004_keeps_rows_and_ids_and_never_reuses_a_deleted_highest_id(database_url: str) -> None:
+    from gateway.storage.db import create_engine
+    from gateway.storage.migrate import upgrade_async as up
+
+    # A database at 0003 with rows: downgrade the fixture (fresh) database, write, upgrade again.
+    await asyncio.to_thread(_downgrade, database_url, "0003")
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as conn:
+            for name in ("North", "South", "East"):
+                await conn.execute(
+                    sa.text(
+                        "INSERT INTO shipping_zone (store_id, name, type, locations, enabled, free_shipping_enabled,"
+                        " handling_fee_display_separately, created_at, updated_at)"
+                        " VALUES (1, :name, 'GLOBAL', '[]', true, false, false, :now, :now)"
+                    ),
+                    {"name": name, "now": datetime(2026, 1, 1, tzinfo=UTC)},
+                )
+        await up(database_url)
+        async with engine.begin() as conn:
+            rows = (await conn.execute(sa.text("SELECT id, name FROM shipping_zone ORDER BY id"))).all()
+            assert [(row.name) for row in rows] == ["North", "South", "East"]
+            highest = rows[-1].id
+            await conn.execute(sa.text("DELETE FROM shipping_zone WHERE id = :id"), {"id": highest})
+            await conn.execute(
+                sa.text(
+                    "INSERT INTO shipping_zone (store_id, name, type, locations, enabled, free_shipping_enabled,"
+                    " handling_fee_display_separately, created_at, updated_at)"
+                    " VALUES (1, 'West', 'GLOBAL', '[]', true, false, false, :now, :now)"
+                ),
+                {"now": datetime(2026, 1, 1, tzinfo=UTC)},
+            )
+            new = (await conn.execute(sa.text("SELECT id FROM shipping_zone WHERE name = 'West'"))).scalar_one()
+        assert new > highest
+        assert [row.id for row in rows[:2]] == [rows[0].id, rows[1].id]
+        async with engine.connect() as conn:
+            assert not await conn.run_sync(_differences)
+    finally:
+        await engine.dispose()
+
+
+def _downgrade(url: str, revision: str) -> None:
+    from alembic import command
+
+    from gateway.storage.migrate import alembic_config
+
+    command.downgrade(alembic_config(url), revision)

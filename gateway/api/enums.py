@@ -57,6 +57,7 @@ ERROR_CODES = {
     "NO_SHIPPING_OPTION_SELECTED": "A shipping consignment has no selected option.",
     "PICKUP_METHOD_UNAVAILABLE": "A pickup consignment's location was removed or disabled.",
     "IDEMPOTENCY_KEY_REUSED": "The idempotency key was used before with a different input.",
+    "IDEMPOTENT_RESULT_DELETED": "The idempotency key's first result was deleted since; nothing was created.",
     "ORDER_CANCELLED": "The order is cancelled.",
     "ORDER_HAS_SHIPMENTS": "Items of the order have shipped.",
     "WRONG_SHIPPING_ADDRESS": "The product does not ship to that address.",

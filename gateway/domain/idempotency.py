@@ -47,3 +47,12 @@ async def claim(conn: AsyncConnection, store_id: int, operation: str, key: str, 
 
 async def record(conn: AsyncConnection, store_id: int, operation: str, key: str, result_id: str) -> None:
     await queries.set_idempotency_result(conn, store_id, operation, key, result_id)
+
+
+def result_deleted(key: str) -> InvalidInput:
+    """A replay whose first result no longer exists (or is no longer what it created): never re-create."""
+    return InvalidInput.one(  # type: ignore[return-value]
+        ErrorCode.IDEMPOTENT_RESULT_DELETED,
+        f"the result of idempotencyKey {key!r} was deleted since; nothing was created",
+        ("idempotencyKey",),
+    )

@@ -93,6 +93,10 @@ async def complete_checkout(conn: AsyncConnection, store_id: int, data: Complete
             conn, store_id, "completeCheckout", data.idempotency_key, {"checkoutId": data.checkout_id}
         )
         if earlier is not None:
+            # Belt and braces: the order must still exist and be this checkout's.
+            found = await queries.orders_by_ids(conn, store_id, [int(earlier)])
+            if not found or found[0].checkout_id != checkout.id:
+                raise idempotency.result_deleted(data.idempotency_key)
             return int(earlier), checkout.id
     if checkout.order_id is not None:
         order_id = int(checkout.order_id)

@@ -124,6 +124,11 @@ async def create_shipment(conn: AsyncConnection, store_id: int, data: CreateShip
     if data.idempotency_key is not None:
         earlier = await idempotency.claim(conn, store_id, "createShipment", data.idempotency_key, _request(data))
         if earlier is not None:
+            # The first shipment must still exist and be this order's: a deleted one is never re-created
+            # and another order's is never answered.
+            found = await queries.shipments_by_ids(conn, store_id, [int(earlier)])
+            if not found or found[0].order_id != order.id:
+                raise idempotency.result_deleted(data.idempotency_key)
             return int(earlier)
     if order.status == OrderStatus.CANCELLED.value:
         raise InvalidInput.one(ErrorCode.ORDER_CANCELLED, "the order is cancelled", ("orderId",))

@@ -33,6 +33,7 @@ def _time(**kw: Any) -> Any:
 
 
 class Store(SQLModel, table=True):
+    __table_args__ = {"sqlite_autoincrement": True}  # ids are never reused, on SQLite too
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(max_length=64, unique=True)
     name: str = Field(max_length=255)
@@ -45,6 +46,7 @@ class Store(SQLModel, table=True):
 
 
 class ApiToken(SQLModel, table=True):
+    __table_args__ = {"sqlite_autoincrement": True}  # ids are never reused, on SQLite too
     __tablename__ = "api_token"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -60,7 +62,7 @@ class ApiToken(SQLModel, table=True):
 
 
 class Product(SQLModel, table=True):
-    __table_args__ = (sa.UniqueConstraint("store_id", "sku"),)
+    __table_args__ = (sa.UniqueConstraint("store_id", "sku"), {"sqlite_autoincrement": True})
 
     id: int | None = Field(default=None, primary_key=True)
     store_id: int = Field(foreign_key="store.id")
@@ -143,6 +145,7 @@ class ConsignmentLineItem(SQLModel, table=True):
 
 
 class ShippingZone(SQLModel, table=True):
+    __table_args__ = {"sqlite_autoincrement": True}  # ids are never reused, on SQLite too
     __tablename__ = "shipping_zone"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -161,6 +164,7 @@ class ShippingZone(SQLModel, table=True):
 
 
 class ShippingMethod(SQLModel, table=True):
+    __table_args__ = {"sqlite_autoincrement": True}  # ids are never reused, on SQLite too
     __tablename__ = "shipping_method"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -178,6 +182,7 @@ class ShippingMethod(SQLModel, table=True):
 
 
 class PickupMethod(SQLModel, table=True):
+    __table_args__ = {"sqlite_autoincrement": True}  # ids are never reused, on SQLite too
     __tablename__ = "pickup_method"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -194,7 +199,7 @@ class CarrierConnection(SQLModel, table=True):
     """A store's credentials for a registered carrier. Credentials are write-only."""
 
     __tablename__ = "carrier_connection"
-    __table_args__ = (sa.UniqueConstraint("store_id", "carrier_id"),)
+    __table_args__ = (sa.UniqueConstraint("store_id", "carrier_id"), {"sqlite_autoincrement": True})
 
     id: int | None = Field(default=None, primary_key=True)
     store_id: int = Field(foreign_key="store.id")
@@ -231,7 +236,10 @@ class ShippingQuote(SQLModel, table=True):
 
 class Order(SQLModel, table=True):
     __tablename__ = "orders"
-    __table_args__ = (sa.Index("ix_orders_store_id_created_at", "store_id", "created_at"),)
+    __table_args__ = (
+        sa.Index("ix_orders_store_id_created_at", "store_id", "created_at"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     store_id: int = Field(foreign_key="store.id")
@@ -252,6 +260,7 @@ class Order(SQLModel, table=True):
 
 
 class OrderShippingAddress(SQLModel, table=True):
+    __table_args__ = {"sqlite_autoincrement": True}  # ids are never reused, on SQLite too
     """Where one checkout consignment's items go, frozen at completion."""
 
     __tablename__ = "order_shipping_address"
@@ -272,6 +281,7 @@ class OrderShippingAddress(SQLModel, table=True):
 
 
 class OrderProduct(SQLModel, table=True):
+    __table_args__ = {"sqlite_autoincrement": True}  # ids are never reused, on SQLite too
     """A line item's portion in one consignment (or, for digital goods, the whole line)."""
 
     __tablename__ = "order_product"
@@ -293,6 +303,7 @@ class OrderProduct(SQLModel, table=True):
 
 
 class Shipment(SQLModel, table=True):
+    __table_args__ = {"sqlite_autoincrement": True}  # ids are never reused, on SQLite too
     id: int | None = Field(default=None, primary_key=True)
     store_id: int = Field(foreign_key="store.id")
     order_id: int = Field(foreign_key="orders.id", index=True)

@@ -56,7 +56,8 @@ class OrderMutation:
         "field paths), until the checkout has a complete billing address, every physical item is in a "
         "consignment, and every consignment has a complete address and a selected, current shipping option "
         "(or is a pickup). Completing again returns the same order; afterwards the checkout is read-only "
-        "(CHECKOUT_COMPLETED). Errors also: NOT_FOUND, IDEMPOTENCY_KEY_REUSED.",
+        "(CHECKOUT_COMPLETED). Errors also: NOT_FOUND, IDEMPOTENCY_KEY_REUSED, "
+        "IDEMPOTENT_RESULT_DELETED (the first result no longer exists).",
         metadata=access("checkouts:write", storefront=True),
     )
     async def complete_checkout(
@@ -74,7 +75,8 @@ class OrderMutation:
     @strawberry.mutation(
         description="Ship some of an order's products to one of its addresses. Errors: NOT_FOUND, "
         "ORDER_CANCELLED, REQUIRED, WRONG_SHIPPING_ADDRESS, DUPLICATE_ORDER_PRODUCT, INVALID_QUANTITY, "
-        "OVER_SHIPPED, TOO_LONG, INVALID_URL, IDEMPOTENCY_KEY_REUSED.",
+        "OVER_SHIPPED, TOO_LONG, INVALID_URL, IDEMPOTENCY_KEY_REUSED, "
+        "IDEMPOTENT_RESULT_DELETED (a replay after the first shipment was deleted: nothing is created).",
         metadata=access("orders:write"),
     )
     async def create_shipment(

@@ -14,6 +14,12 @@ config = context.config
 
 
 def _run(connection: Connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # Rebuilding a referenced table (batch recreate) drops it: SQLite must not enforce foreign keys
+        # meanwhile. The pragma only works outside a transaction, so it goes before the first statement;
+        # integrity is checked at the end instead.
+        _raw(connection, "PRAGMA foreign_keys=OFF")
     context.configure(
         connection=connection,
         target_metadata=metadata,
@@ -22,6 +28,18 @@ def _run(connection: Connection) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"migration left dangling foreign keys: {broken[:5]}")
+
+
+def _raw(connection: Connection, statement: str) -> None:
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(statement)
+    finally:
+        cursor.close()
 
 
 async def _main() -> None:
