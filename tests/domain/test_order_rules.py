@@ -8,6 +8,7 @@ from types import SimpleNamespace
 from typing import Any
 from urllib.parse import quote
 
+import pycountry
 import pytest
 
 from gateway.domain.address_requirements import (
@@ -186,6 +187,12 @@ def test_all_problems_are_reported_together():
 # --- missing_fields ----------------------------------------------------------------------------------
 
 
+def _a_subdivision(country: str) -> Any:
+    """A real ISO 3166-2 subdivision of the country (or a stand-in for countries without any)."""
+    found = sorted(pycountry.subdivisions.get(country_code=country.upper()) or (), key=lambda s: s.code)
+    return found[0] if found else SimpleNamespace(name="Region", code="XX-R")
+
+
 def full(country: str, **overrides: Any) -> dict[str, Any]:
     address: dict[str, Any] = {
         "first_name": "Ada",
@@ -195,7 +202,7 @@ def full(country: str, **overrides: Any) -> dict[str, Any]:
         "country_code": country,
         "email": "ada@example.com",
         "postal_code": "12345",
-        "state_or_province": "State",
+        "state_or_province": _a_subdivision(country).name,
     }
     address.update(overrides)
     return {key: value for key, value in address.items() if value is not None}
@@ -218,8 +225,10 @@ def test_countries_needing_postal_code_and_state(country: str):
     assert missing_fields(full(country, postal_code=None, state_or_province=None)) == ["postalCode", "stateOrProvince"]
     assert missing_fields(full(country, postal_code=None)) == ["postalCode"]
     assert missing_fields(full(country, state_or_province=None)) == ["stateOrProvince"]
-    # A state code alone will do.
-    assert missing_fields(full(country, state_or_province=None, state_or_province_code="XX")) == []
+    # A state code alone will do, but only a real one.
+    code = _a_subdivision(country).code.split("-", 1)[1]
+    assert missing_fields(full(country, state_or_province=None, state_or_province_code=code)) == []
+    assert missing_fields(full(country, state_or_province=None, state_or_province_code="ZZ9")) == ["stateOrProvince"]
 
 
 @pytest.mark.parametrize("country", ["GB", "DE", "FR", "NL", "JP"])
