@@ -11,18 +11,11 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.factories import StoreFixture, make_store
+from tests.factories import make_store
 from tests.http.test_shipping_options import DELETE_METHOD, DELETE_ZONE
 from tests.order_flow import DELETE_PICKUP, OrderFlow, errors_of, product
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-async def flow(client: httpx.AsyncClient, store: StoreFixture) -> OrderFlow:
-    flow = OrderFlow(client, store)
-    await flow.shipping()
-    return flow
 
 
 def _deleted(payload: dict[str, Any]) -> None:

@@ -5,20 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.factories import StoreFixture
 from tests.order_flow import BILLING, GB_LONDON, SET_BILLING, UPDATE_CONSIGNMENT, US_CA, OrderFlow, errors_of
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-async def flow(client: httpx.AsyncClient, store: StoreFixture) -> OrderFlow:
-    flow = OrderFlow(client, store)
-    await flow.shipping()
-    return flow
 
 
 async def _update(flow: OrderFlow, checkout: dict[str, Any], **input: Any) -> dict[str, Any]:

@@ -41,13 +41,6 @@ from tests.order_flow import (
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-async def flow(client: httpx.AsyncClient, store: StoreFixture) -> OrderFlow:
-    flow = OrderFlow(client, store)
-    await flow.shipping()
-    return flow
-
-
 async def assert_nothing_written(flow: OrderFlow, checkout_id: str, before: dict[str, Any]) -> None:
     """The checkout is exactly as it was and no order exists."""
     after = await flow.checkout(checkout_id)

@@ -8,11 +8,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.factories import StoreFixture, data, gql, make_store
+from tests.factories import data, gql, make_store
 from tests.order_flow import ORDER, ORDERS, OrderFlow, address
 
 pytestmark = pytest.mark.anyio
@@ -35,13 +34,6 @@ query($id: ID!) {
   }
 }
 """
-
-
-@pytest.fixture
-async def flow(client: httpx.AsyncClient, store: StoreFixture) -> OrderFlow:
-    flow = OrderFlow(client, store)
-    await flow.shipping()
-    return flow
 
 
 def when(order: dict[str, Any]) -> datetime:

@@ -14,12 +14,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.domain import idempotency
-from tests.factories import StoreFixture, gql, make_store
+from tests.factories import gql, make_store
 from tests.order_flow import (
     GB_LONDON,
     UPDATE_SHIPMENT,
@@ -34,13 +33,6 @@ pytestmark = pytest.mark.anyio
 CREATE_SHIPMENT_ERRORS = (
     "mutation($input: CreateShipmentInput!) { createShipment(input: $input) { shipment { id } errors { code field } } }"
 )
-
-
-@pytest.fixture
-async def flow(client: httpx.AsyncClient, store: StoreFixture) -> OrderFlow:
-    flow = OrderFlow(client, store)
-    await flow.shipping()
-    return flow
 
 
 @pytest.fixture
