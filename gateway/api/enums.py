@@ -56,6 +56,7 @@ ERROR_CODES = {
     "SHIPPING_QUOTE_STALE": "A consignment's options were priced before a configuration change.",
     "NO_SHIPPING_OPTION_SELECTED": "A shipping consignment has no selected option.",
     "PICKUP_METHOD_UNAVAILABLE": "A pickup consignment's location was removed or disabled.",
+    "SHIPPING_OPTION_UNAVAILABLE": "The merchant removed a consignment's selected option: choose another one.",
     "IDEMPOTENCY_KEY_REUSED": "The idempotency key was used before with a different input.",
     "IDEMPOTENT_RESULT_DELETED": "The idempotency key's first result was deleted since; nothing was created.",
     "ORDER_CANCELLED": "The order is cancelled.",
@@ -72,7 +73,10 @@ PROBLEM_CODES = {
     "UNASSIGNED_ITEMS": "Units of a physical line item are in no consignment (see `lineItemId`).",
     "INCOMPLETE_SHIPPING_ADDRESS": "A consignment's address lacks fields (see `fields`).",
     "NO_SHIPPING_ZONE": "The store does not ship to the consignment's address.",
-    "SHIPPING_QUOTE_STALE": "Options were priced before a change: call refreshShippingOptions.",
+    "SHIPPING_QUOTE_STALE": "Something the options were priced from changed (the matched zone, its fees or free "
+    "shipping, its methods, their carrier connections): call refreshShippingOptions.",
     "NO_SHIPPING_OPTION_SELECTED": "The consignment needs a selected shipping option.",
     "PICKUP_METHOD_UNAVAILABLE": "The pickup location was removed or disabled: choose another one or ship.",
+    "SHIPPING_OPTION_UNAVAILABLE": "The selected option's method or zone was removed or no longer applies, so the "
+    "selection was cleared (the message names it): choose another option.",
 }

@@ -16,6 +16,7 @@ from aiodataloader import Loader as _queued
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from gateway.domain.quotes import load_setup
 from gateway.storage import queries
 from gateway.storage.db import RequestReads
 
@@ -163,6 +164,11 @@ class Loaders:
         return [versions.get(key) for key in keys]
 
     @staticmethod
+    async def _shipping_setups(conn: AsyncConnection, store_id: int, keys: list[int]) -> list[Any]:
+        setup = await load_setup(conn, store_id) if store_id in keys else None
+        return [setup if key == store_id else None for key in keys]
+
+    @staticmethod
     async def _zones(conn: AsyncConnection, store_id: int, keys: list[int]) -> list[Any]:
         rows = await queries.zones_for_store(conn, store_id)
         return [list(rows) if key == store_id else [] for key in keys]
@@ -216,6 +222,8 @@ class Loaders:
     consignments_by_checkout_id = _Lazy("_consignments_by_checkout")
     quotes_by_consignment_id = _Lazy("_quotes")
     shipping_config_version_by_store_id = _Lazy("_config_versions")
+    #: Only read when a quote's staleness needs it (the configuration counter moved since the quote).
+    shipping_setup_by_store_id = _Lazy("_shipping_setups")
     zones_by_store_id = _Lazy("_zones")
     methods_by_zone_id = _Lazy("_methods_by_zone")
     pickup_methods_by_store_id = _Lazy("_pickup_methods")

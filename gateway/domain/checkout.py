@@ -152,6 +152,21 @@ async def touch(conn: AsyncConnection, checkout: Row[Any], **changes: Any) -> No
     )
 
 
+async def record_edit(conn: AsyncConnection, store_id: int, checkout: Row[Any]) -> str:
+    """Recompute the checkout's totals from its consignments and record the edit."""
+    consignments = await queries.consignments_by_checkout_ids(conn, store_id, [checkout.id])
+    shipping = sum((row.shipping_cost for row in consignments), ZERO)
+    handling = sum((row.handling_cost for row in consignments), ZERO)
+    await touch(
+        conn,
+        checkout,
+        shipping_cost_total=shipping,
+        handling_cost_total=handling,
+        grand_total=checkout.subtotal + shipping + handling,
+    )
+    return str(checkout.id)
+
+
 async def set_billing_address(conn: AsyncConnection, store_id: int, data: SetBillingAddressInput) -> str:
     checkout = await lock_for_edit(conn, store_id, data.checkout_id, data.version)
     document, problems = validate_address(data.address, ("address",))

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.domain.addresses import validate_address
-from gateway.domain.checkout import lock_for_edit, new_id, touch
+from gateway.domain.checkout import lock_for_edit, new_id, record_edit
 from gateway.domain.clock import utcnow
 from gateway.domain.errors import ErrorCode, InvalidInput, NotFound, Problem, raise_if_any
 from gateway.domain.inputs import (
@@ -36,8 +36,7 @@ from gateway.domain.limits import (
     too_many,
 )
 from gateway.domain.money import ZERO
-from gateway.domain.problems import quote_is_stale
-from gateway.domain.quotes import ItemList, QuotePlan, selection_columns, store_quotes
+from gateway.domain.quotes import ItemList, QuotePlan, selection_columns, stale_ids, store_quotes
 from gateway.storage import queries
 from gateway.storage.types import Record
 
@@ -180,7 +179,13 @@ async def _config_version(conn: AsyncConnection, store_id: int) -> int:
 
 
 async def _requote(
-    conn: AsyncConnection, consignment: Any, items: ItemList, config_version: int, plan: QuotePlan
+    conn: AsyncConnection,
+    consignment: Any,
+    items: ItemList,
+    config_version: int,
+    plan: QuotePlan,
+    *,
+    report_lost_selection: bool = False,
 ) -> dict[str, Any]:
     """Column changes after a consignment's destination or items changed: new quotes, kept selection."""
     if consignment.pickup_method_id is not None:
@@ -188,27 +193,15 @@ async def _requote(
         return {
             "quote_fingerprint": None,
             "quote_config_version": None,
+            "quote_pricing_digest": None,
             "shipping_zone_id": None,
             "shipping_zone_name": None,
             "quote_warnings": None,
             **selection_columns(None),
         }
-    return await store_quotes(conn, consignment, items, config_version, plan)
-
-
-async def _finish(conn: AsyncConnection, store_id: int, checkout: Row[Any]) -> str:
-    """Recompute the checkout's totals from its consignments and record the edit."""
-    consignments = await queries.consignments_by_checkout_ids(conn, store_id, [checkout.id])
-    shipping = sum((row.shipping_cost for row in consignments), ZERO)
-    handling = sum((row.handling_cost for row in consignments), ZERO)
-    await touch(
-        conn,
-        checkout,
-        shipping_cost_total=shipping,
-        handling_cost_total=handling,
-        grand_total=checkout.subtotal + shipping + handling,
+    return await store_quotes(
+        conn, consignment, items, config_version, plan, report_lost_selection=report_lost_selection
     )
-    return str(checkout.id)
 
 
 async def add_consignments(
@@ -271,7 +264,7 @@ async def add_consignments(
     for row, consignment in zip(rows, data.consignments, strict=True):
         changes = await _requote(conn, Record(row), _item_list(consignment.line_items), config_version, plan)
         await queries.update_consignment(conn, row["id"], changes)
-    return await _finish(conn, store_id, checkout)
+    return await record_edit(conn, store_id, checkout)
 
 
 async def _find_consignment(conn: AsyncConnection, store_id: int, checkout_id: str, consignment_id: str) -> Row[Any]:
@@ -312,7 +305,7 @@ async def _select_option(
             "this shipping option is not offered for this consignment",
             ("shippingOptionId",),
         )
-    if quote_is_stale(consignment, await _config_version(conn, store_id)):
+    if consignment.id in await stale_ids(conn, store_id, [consignment]):
         raise InvalidInput.one(
             ErrorCode.SHIPPING_OPTION_STALE,
             "shipping options changed since they were quoted: refresh them and select again",
@@ -321,7 +314,7 @@ async def _select_option(
     if consignment.selected_shipping_option_id == option_id:
         return str(checkout.id)  # already selected: nothing changes
     await queries.update_consignment(conn, consignment.id, selection_columns(quote._mapping))
-    return await _finish(conn, store_id, checkout)
+    return await record_edit(conn, store_id, checkout)
 
 
 async def update_consignment(
@@ -369,7 +362,7 @@ async def update_consignment(
     updated = Record({**consignment._mapping, **changes})
     changes.update(await _requote(conn, updated, items, await _config_version(conn, store_id), plan))
     await queries.update_consignment(conn, consignment.id, changes)
-    return await _finish(conn, store_id, checkout)
+    return await record_edit(conn, store_id, checkout)
 
 
 def _changes_anything(
@@ -398,7 +391,7 @@ async def delete_consignment(conn: AsyncConnection, store_id: int, data: DeleteC
     checkout = await lock_for_edit(conn, store_id, data.checkout_id, data.version)
     consignment = await _find_consignment(conn, store_id, checkout.id, data.consignment_id)
     await queries.delete_consignment(conn, consignment.id)
-    return await _finish(conn, store_id, checkout)
+    return await record_edit(conn, store_id, checkout)
 
 
 async def refresh_shipping_options(
@@ -411,9 +404,11 @@ async def refresh_shipping_options(
     for consignment in targets:
         items = await _current_items(conn, store_id, consignment.id)
         await queries.update_consignment(
-            conn, consignment.id, await _requote(conn, consignment, items, config_version, plan)
+            conn,
+            consignment.id,
+            await _requote(conn, consignment, items, config_version, plan, report_lost_selection=True),
         )
-    return await _finish(conn, store_id, checkout)
+    return await record_edit(conn, store_id, checkout)
 
 
 async def _refresh_targets(

@@ -20,6 +20,7 @@ from gateway.domain.clock import utcnow
 from gateway.domain.errors import ErrorCode, InvalidInput, NotFound, Problem
 from gateway.domain.inputs import CompleteCheckoutInput
 from gateway.domain.problems import CheckoutProblem, ProblemCode, checkout_problems
+from gateway.domain.quotes import stale_ids
 from gateway.storage import queries
 
 
@@ -114,10 +115,10 @@ async def _place_order(conn: AsyncConnection, store_id: int, checkout: Row[Any])
     assigned: dict[str, int] = {}
     for portion in portions:
         assigned[portion.line_item_id] = assigned.get(portion.line_item_id, 0) + portion.quantity
-    version = (await queries.shipping_config_versions(conn, [store_id]))[store_id]
+    stale = await stale_ids(conn, store_id, consignments)
     pickups = {row.id: row for row in await queries.pickup_methods_for_store(conn, store_id)}
     enabled = {pickup_id for pickup_id, row in pickups.items() if row.enabled}
-    problems = checkout_problems(checkout, line_items, assigned, consignments, version, enabled)
+    problems = checkout_problems(checkout, line_items, assigned, consignments, stale, enabled)
     if problems:
         raise InvalidInput(_completion_errors(problems, line_items, consignments))
 

@@ -23,6 +23,7 @@ class ProblemCode(str, Enum):
     SHIPPING_QUOTE_STALE = "SHIPPING_QUOTE_STALE"
     NO_SHIPPING_OPTION_SELECTED = "NO_SHIPPING_OPTION_SELECTED"
     PICKUP_METHOD_UNAVAILABLE = "PICKUP_METHOD_UNAVAILABLE"
+    SHIPPING_OPTION_UNAVAILABLE = "SHIPPING_OPTION_UNAVAILABLE"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,22 +41,16 @@ def is_frozen(checkout: Any) -> bool:
     return checkout.completed_at is not None
 
 
-def quote_is_stale(consignment: Any, config_version: int) -> bool:
-    """A shipping consignment whose options were not priced for its current inputs and configuration."""
-    if consignment.pickup_method_id is not None:
-        return False
-    return consignment.quote_fingerprint is None or consignment.quote_config_version != config_version
-
-
 def checkout_problems(
     checkout: Any,
     line_items: Sequence[Any],
     assigned: Mapping[str, int],
     consignments: Sequence[Any],
-    config_version: int,
+    stale: Collection[str],
     pickup_method_ids: Collection[int],
 ) -> list[CheckoutProblem]:
-    """`pickup_method_ids`: the store's enabled pickup methods."""
+    """`stale`: ids of the consignments whose quotes are stale (gateway.domain.staleness);
+    `pickup_method_ids`: the store's enabled pickup methods."""
     if is_frozen(checkout):
         return []
     problems: list[CheckoutProblem] = []
@@ -104,7 +99,7 @@ def checkout_problems(
                     fields=tuple(missing),
                 )
             )
-        if quote_is_stale(consignment, config_version):
+        if consignment.id in stale:
             problems.append(
                 CheckoutProblem(
                     ProblemCode.SHIPPING_QUOTE_STALE,
@@ -117,6 +112,14 @@ def checkout_problems(
                 CheckoutProblem(
                     ProblemCode.NO_SHIPPING_ZONE,
                     "the store does not ship to this address",
+                    consignment_id=consignment.id,
+                )
+            )
+        if consignment.unavailable_option is not None:
+            problems.append(
+                CheckoutProblem(
+                    ProblemCode.SHIPPING_OPTION_UNAVAILABLE,
+                    f"{consignment.unavailable_option} is no longer offered: choose another shipping option",
                     consignment_id=consignment.id,
                 )
             )

@@ -32,6 +32,7 @@ from gateway.domain.shipping_rates import (
     price,
     table_rates,
 )
+from gateway.domain.staleness import needs_configuration, pricing_digest, stale_consignment_ids
 from gateway.domain.zones import match_zone
 from gateway.storage import queries
 
@@ -60,6 +61,8 @@ class QuoteResult:
     zone_name: str | None
     options: tuple[PricedOption, ...]
     warnings: tuple[dict[str, Any], ...]
+    #: What the options were priced from (gateway.domain.staleness.pricing_digest).
+    pricing_digest: str = ""
 
 
 @dataclass(slots=True)
@@ -80,6 +83,13 @@ async def load_setup(conn: AsyncConnection, store_id: int) -> ShippingSetup:
         methods[method.zone_id].append(method)
     connections = {row.carrier_id: row for row in await queries.carrier_connections_for_store(conn, store_id)}
     return ShippingSetup(store=store, zones=zones, methods_by_zone=methods, connections=connections)
+
+
+async def stale_ids(conn: AsyncConnection, store_id: int, consignments: Sequence[Any]) -> set[str]:
+    """Ids of the given consignments whose quotes are stale (reads the configuration only when needed)."""
+    version = (await queries.shipping_config_versions(conn, [store_id]))[store_id]
+    setup = await load_setup(conn, store_id) if needs_configuration(consignments, version) else None
+    return stale_consignment_ids(consignments, version, setup)
 
 
 def fingerprint(address: Mapping[str, Any] | None, items: ItemList, config_version: int) -> str:
@@ -146,9 +156,10 @@ async def quote_parcel(
 ) -> QuoteResult:
     """Every option the store offers for this parcel, cheapest first, with carrier warnings."""
     priced_from = fingerprint(parcel.address, items, setup.version)
+    digest = pricing_digest(setup.store, setup.zones, setup.methods_by_zone, setup.connections, parcel.address)
     zone = match_zone(setup.zones, parcel.address)
     if zone is None:
-        return QuoteResult(priced_from, setup.version, None, None, (), ())
+        return QuoteResult(priced_from, setup.version, None, None, (), (), digest)
     methods = setup.methods_by_zone.get(zone.id, ())
     rates = table_rates(methods, zone, parcel)
     carrier_methods = [m for m in methods if m.enabled and m.type == MethodType.CARRIER.value]
@@ -164,7 +175,7 @@ async def quote_parcel(
         (price(rate, zone, by_id.get(rate.method_id) if rate.method_id else None, currency) for rate in rates),
         key=lambda option: (option.cost + option.handling_cost, option.description, option.key),
     )
-    return QuoteResult(priced_from, setup.version, zone.id, zone.name, tuple(options), tuple(warnings))
+    return QuoteResult(priced_from, setup.version, zone.id, zone.name, tuple(options), tuple(warnings), digest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,41 +245,68 @@ def quote_rows(consignment: Any, result: QuoteResult, currency_code: str) -> lis
 
 
 async def store_quotes(
-    conn: AsyncConnection, consignment: Row[Any], items: ItemList, config_version: int, plan_: QuotePlan
+    conn: AsyncConnection,
+    consignment: Row[Any],
+    items: ItemList,
+    config_version: int,
+    plan_: QuotePlan,
+    *,
+    report_lost_selection: bool = False,
 ) -> dict[str, Any]:
     """Replace the consignment's quotes with the planned ones that match its current inputs.
 
     Returns the consignment column changes: quote bookkeeping plus the selection, kept (at its new
-    price) only when an option of the same method is still offered.
+    price) only when an option of the same method is still offered. With `report_lost_selection` (a
+    refresh after the merchant changed the configuration) a selection that is no longer offered is
+    remembered as `unavailable_option`, so the shopper is told why it went; otherwise (the shopper changed
+    the address or items) the new options simply replace the old ones.
     """
     result = None
     if consignment.address is not None and consignment.pickup_method_id is None:
         result = plan_.get(fingerprint(consignment.address, items, config_version))
+    lost = None
+    if report_lost_selection and consignment.selected_shipping_option_id is not None:
+        lost = next(
+            (
+                row.description
+                for row in await queries.quotes_by_consignment_ids(conn, consignment.store_id, [consignment.id])
+                if row.id == consignment.selected_shipping_option_id
+            ),
+            None,
+        )
     rows = quote_rows(consignment, result, consignment.currency_code) if result else []
     await queries.replace_quotes(conn, consignment.id, rows)
     changes: dict[str, Any] = {
         "quote_fingerprint": result.fingerprint if result else None,
         "quote_config_version": result.config_version if result else None,
+        "quote_pricing_digest": result.pricing_digest if result else None,
         "shipping_zone_id": result.zone_id if result else None,
         "shipping_zone_name": result.zone_name if result else None,
         "quote_warnings": list(result.warnings) if result else None,
     }
     kept = next((row for row in rows if row["option_key"] == consignment.selected_option_key), None)
     changes.update(selection_columns(kept))
+    if kept is None and report_lost_selection:
+        # Keep an earlier notice; record a newly lost selection.
+        changes["unavailable_option"] = lost if lost is not None else consignment.unavailable_option
     return changes
 
 
 def selection_columns(quote: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The consignment's selection columns for `quote` (None: no selection). Any new state of the selection
+    clears the notice about a removed option (a refresh that loses the selection sets it again)."""
     if quote is None:
         return {
             "selected_shipping_option_id": None,
             "selected_option_key": None,
             "shipping_cost": ZERO,
             "handling_cost": ZERO,
+            "unavailable_option": None,
         }
     return {
         "selected_shipping_option_id": quote["id"],
         "selected_option_key": quote["option_key"],
         "shipping_cost": quote["cost"],
         "handling_cost": quote["handling_cost"],
+        "unavailable_option": None,
     }

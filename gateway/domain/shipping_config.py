@@ -1,6 +1,8 @@
 """Shipping configuration: zones, their methods, pickup locations and carrier connections.
 
-Every change bumps the store's `shipping_config_version`, which makes quotes priced earlier stale.
+Every change bumps the store's `shipping_config_version`; quotes priced earlier are then re-checked and go
+stale only if something they were priced from changed (gateway.domain.staleness). Deleting a method or a
+zone clears open checkouts' selections of it in the same transaction (gateway.domain.withdrawn_options).
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from gateway.domain.limits import (
     too_many,
 )
 from gateway.domain.money import plain
-from gateway.domain.shipping_rates import DefaultCostType, HandlingFeeType, MethodType
+from gateway.domain.shipping_rates import DefaultCostType, HandlingFeeType, MethodType, zone_free_shipping_key
+from gateway.domain.withdrawn_options import withdraw_options
 from gateway.domain.zones import ZoneType, validate_locations
 from gateway.storage import queries
 
@@ -188,8 +191,11 @@ async def update_zone(conn: AsyncConnection, store_id: int, zone_id: int, data: 
 
 
 async def delete_zone(conn: AsyncConnection, store_id: int, zone_id: int) -> int:
+    """Delete a zone and its methods; open checkouts' selections of them are cleared (withdrawn_options)."""
     if await queries.zone_by_id(conn, store_id, zone_id) is None:
         raise NotFound.one(ErrorCode.NOT_FOUND, "shipping zone not found", ("id",))
+    method_ids = [row.id for row in await queries.methods_by_zone_ids(conn, store_id, [zone_id])]
+    await withdraw_options(conn, store_id, method_ids, [zone_free_shipping_key(zone_id)])
     await queries.delete_zone(conn, zone_id)
     await _bump(conn, store_id)
     return zone_id
@@ -358,8 +364,10 @@ async def update_method(
 
 
 async def delete_method(conn: AsyncConnection, store_id: int, method_id: int) -> int:
+    """Delete a method; open checkouts' selections of it are cleared (withdrawn_options)."""
     if await queries.method_by_id(conn, store_id, method_id) is None:
         raise NotFound.one(ErrorCode.NOT_FOUND, "shipping method not found", ("id",))
+    await withdraw_options(conn, store_id, [method_id])
     await queries.delete_method(conn, method_id)
     await _bump(conn, store_id)
     return method_id

@@ -130,6 +130,11 @@ def method_base_cost(method: Any, parcel: Parcel) -> Decimal | None:
     raise ValueError(f"{method_type} is priced by its carrier")
 
 
+def zone_free_shipping_key(zone_id: int) -> str:
+    """The option key of a zone's own free shipping (it has no method)."""
+    return f"zone-free:{zone_id}"
+
+
 def table_rates(methods: Sequence[Any], zone: Any, parcel: Parcel) -> list[BaseRate]:
     """Base rates of the zone's enabled non-carrier methods, plus zone free shipping when earned."""
     rates: list[BaseRate] = []
@@ -154,7 +159,7 @@ def table_rates(methods: Sequence[Any], zone: Any, parcel: Parcel) -> list[BaseR
     if zone.free_shipping_enabled and (minimum is None or parcel.subtotal >= minimum):
         rates.append(
             BaseRate(
-                key=f"zone-free:{zone.id}",
+                key=zone_free_shipping_key(zone.id),
                 method_id=None,
                 type=ZONE_FREE_SHIPPING_TYPE,
                 description="Free Shipping",

@@ -125,6 +125,11 @@ class Consignment(SQLModel, table=True):
     #: What the current quotes were priced from; null while the consignment awaits (re)quoting.
     quote_fingerprint: str | None = Field(default=None, max_length=64)
     quote_config_version: int | None = Field(default=None)
+    #: Digest of the configuration the quotes were priced from (gateway.domain.staleness): a quote goes
+    #: stale only when this changes, not on every configuration edit.
+    quote_pricing_digest: str | None = Field(default=None, max_length=64)
+    #: The selected option the merchant removed (its description), until the shopper chooses again.
+    unavailable_option: str | None = Field(default=None, max_length=255)
     shipping_zone_id: int | None = Field(default=None)
     shipping_zone_name: str | None = Field(default=None, max_length=255)
     quote_warnings: list[dict[str, Any]] | None = Field(default=None, sa_type=RecordJSON, nullable=True)

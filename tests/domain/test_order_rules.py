@@ -21,7 +21,7 @@ from gateway.domain.address_requirements import (
 from gateway.domain.errors import ErrorCode
 from gateway.domain.inputs import TrackingInput
 from gateway.domain.orders import OrderStatus, status_for
-from gateway.domain.problems import ProblemCode, checkout_problems, quote_is_stale
+from gateway.domain.problems import ProblemCode, checkout_problems
 from gateway.domain.shipments import (
     MAX_TRACKING_LINK,
     MAX_TRACKING_NUMBER,
@@ -266,6 +266,7 @@ def _consignment(**fields: Any) -> Any:
         "quote_config_version": 3,
         "shipping_zone_id": 1,
         "selected_shipping_option_id": "opt",
+        "unavailable_option": None,
     }
     values.update(fields)
     return SimpleNamespace(**values)
@@ -278,7 +279,8 @@ def _line(id: str, quantity: int, requires_shipping: bool = True) -> Any:
 def test_ready_checkout_has_no_problems():
     checkout = SimpleNamespace(completed_at=None, billing_address=full("GB"))
     assert (
-        checkout_problems(checkout, [_line("a", 2), _line("e", 1, False)], {"a": 2}, [_consignment()], 3, set()) == []
+        checkout_problems(checkout, [_line("a", 2), _line("e", 1, False)], {"a": 2}, [_consignment()], set(), set())
+        == []
     )
 
 
@@ -286,31 +288,37 @@ def test_digital_only_checkout_needs_only_billing():
     lines = [_line("e", 1, False)]
     assert [
         p.code
-        for p in checkout_problems(SimpleNamespace(completed_at=None, billing_address=None), lines, {}, [], 3, set())
+        for p in checkout_problems(
+            SimpleNamespace(completed_at=None, billing_address=None), lines, {}, [], set(), set()
+        )
     ] == [ProblemCode.MISSING_BILLING_ADDRESS]
     assert (
-        checkout_problems(SimpleNamespace(completed_at=None, billing_address=full("AE")), lines, {}, [], 3, set()) == []
+        checkout_problems(SimpleNamespace(completed_at=None, billing_address=full("AE")), lines, {}, [], set(), set())
+        == []
     )
 
 
 def test_a_pickup_consignment_whose_location_is_gone_is_a_problem():
     pickup = _consignment(id="pickup", pickup_method_id=7, address=None, selected_shipping_option_id=None)
     checkout = SimpleNamespace(completed_at=None, billing_address=full("US"))
-    problems = checkout_problems(checkout, [_line("a", 1)], {"a": 1}, [pickup], 3, {8})
+    problems = checkout_problems(checkout, [_line("a", 1)], {"a": 1}, [pickup], set(), {8})
     assert [(p.code.value, p.consignment_id) for p in problems] == [("PICKUP_METHOD_UNAVAILABLE", "pickup")]
 
 
 def test_every_problem_is_listed():
     checkout = SimpleNamespace(completed_at=None, billing_address=full("AE", first_name=None))
     consignments = [
-        _consignment(id="stale", quote_config_version=2),
+        _consignment(id="stale"),
+        _consignment(id="withdrawn", selected_shipping_option_id=None, unavailable_option="Express"),
         _consignment(id="unselected", selected_shipping_option_id=None, address=full("US", postal_code=None)),
         _consignment(id="nowhere", shipping_zone_id=None),
         _consignment(
             id="pickup", pickup_method_id=7, address=None, selected_shipping_option_id=None, quote_fingerprint=None
         ),
     ]
-    problems = checkout_problems(checkout, [_line("a", 3), _line("b", 1)], {"a": 2, "b": 1}, consignments, 3, {7})
+    problems = checkout_problems(
+        checkout, [_line("a", 3), _line("b", 1)], {"a": 2, "b": 1}, consignments, {"stale"}, {7}
+    )
     assert sorted((p.code.value, p.consignment_id, p.line_item_id, p.fields) for p in problems) == sorted(
         [
             ("INCOMPLETE_BILLING_ADDRESS", None, None, ("firstName",)),
@@ -319,15 +327,10 @@ def test_every_problem_is_listed():
             ("INCOMPLETE_SHIPPING_ADDRESS", "unselected", None, ("postalCode",)),
             ("NO_SHIPPING_OPTION_SELECTED", "unselected", None, ()),
             ("NO_SHIPPING_ZONE", "nowhere", None, ()),
+            ("SHIPPING_OPTION_UNAVAILABLE", "withdrawn", None, ()),
+            ("NO_SHIPPING_OPTION_SELECTED", "withdrawn", None, ()),
         ]
     )
-
-
-def test_quote_staleness():
-    assert not quote_is_stale(_consignment(), 3)
-    assert quote_is_stale(_consignment(), 4)
-    assert quote_is_stale(_consignment(quote_fingerprint=None), 3)
-    assert not quote_is_stale(_consignment(pickup_method_id=1, quote_fingerprint=None), 99)
 
 
 def test_a_completed_checkout_has_no_problems_even_when_everything_else_would_block_it():
@@ -340,7 +343,10 @@ def test_a_completed_checkout_has_no_problems_even_when_everything_else_would_bl
         quote_config_version=None,
         shipping_zone_id=None,
         selected_shipping_option_id=None,
+        unavailable_option=None,
     )
     lines = [_line("shirt", 2)]
-    assert checkout_problems(completed, lines, {}, [stale], 3, set()) == []
-    assert checkout_problems(SimpleNamespace(completed_at=None, billing_address=None), lines, {}, [stale], 3, set())
+    assert checkout_problems(completed, lines, {}, [stale], {"c1"}, set()) == []
+    assert checkout_problems(
+        SimpleNamespace(completed_at=None, billing_address=None), lines, {}, [stale], {"c1"}, set()
+    )

@@ -537,3 +537,26 @@ async def test_carrier_method_can_still_be_disabled_or_renamed_after_disconnecti
     assert (method["enabled"], method["carrierId"], method["services"]) == (False, "acme", ["GND", "EXP"])
     method = await capi.update_method(methods["acme"], name="Acme (paused)")
     assert method["name"] == "Acme (paused)"
+
+
+# --- staleness ---------------------------------------------------------------------------------------
+
+
+async def test_the_carrier_connection_of_an_offered_carrier_method_is_a_pricing_input(capi: ShippingApi):
+    await carrier_setup(capi)
+    cart, checkout, consignment = await quoted(capi, SHIRT=1)
+    cid = consignment["id"]
+    assert problems_of(await cart.read(), cid) == ["NO_SHIPPING_OPTION_SELECTED"]
+
+    # Bolt is used by no method of the zone: connecting it changes nothing for this checkout.
+    assert (await connect(capi, "bolt", token="t"))["errors"] == []
+    assert problems_of(await cart.read(), cid) == ["NO_SHIPPING_OPTION_SELECTED"]
+
+    # Acme's credentials rotated: its prices may differ, so the quote is stale.
+    assert (await connect(capi, "acme", api_key="rotated"))["errors"] == []
+    assert problems_of(await cart.read(), cid) == ["NO_SHIPPING_OPTION_SELECTED", "SHIPPING_QUOTE_STALE"]
+    assert problems_of(await cart.refreshed(), cid) == ["NO_SHIPPING_OPTION_SELECTED"]
+
+    # Acme disconnected: stale again.
+    assert (await capi.server(DISCONNECT, "disconnectCarrier", {"carrierId": "acme"}))["errors"] == []
+    assert problems_of(await cart.read(), cid) == ["NO_SHIPPING_OPTION_SELECTED", "SHIPPING_QUOTE_STALE"]

@@ -1029,7 +1029,7 @@ async def test_zone_change_makes_quotes_stale_and_refresh_applies_the_new_fee(ap
     assert totals(checkout) == ("19.99", "5.00", "1.00", "25.99")
 
 
-async def test_refresh_clears_the_selection_when_its_method_is_gone(api):
+async def test_deleting_the_selected_method_clears_the_selection_and_refresh_keeps_the_reason(api):
     cart, cid, methods, _ = await stale_setup(api)
     payload = await api.server(DELETE_METHOD, "deleteShippingMethod", {"id": methods["Flat"]})
     assert payload == {"deletedId": methods["Flat"], "errors": []}
@@ -1039,7 +1039,7 @@ async def test_refresh_clears_the_selection_when_its_method_is_gone(api):
     assert offered(consignment) == [("Express", "9.00", "0.00")]
     assert consignment["selectedShippingOption"] is None
     assert consignment["shippingCost"]["value"] == "0.00"
-    assert problems_of(checkout, cid) == ["NO_SHIPPING_OPTION_SELECTED"]
+    assert problems_of(checkout, cid) == ["NO_SHIPPING_OPTION_SELECTED", "SHIPPING_OPTION_UNAVAILABLE"]
     assert totals(checkout) == ("19.99", "0.00", "0.00", "19.99")
 
 

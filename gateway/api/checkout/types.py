@@ -16,6 +16,7 @@ from gateway.api.permissions import access
 from gateway.domain.consignments import assigned_quantities
 from gateway.domain.problems import CheckoutProblem as DomainCheckoutProblem
 from gateway.domain.problems import ProblemCode, checkout_problems, is_frozen
+from gateway.domain.staleness import needs_configuration, stale_consignment_ids
 
 if TYPE_CHECKING:
     from gateway.api.order.types import Order
@@ -132,11 +133,18 @@ class Consignment:
         quotes = await info.context.loaders.quotes_by_consignment_id.load(self.id)
         return next((quote for quote in quotes if quote.id == selected), None)
 
-    @strawberry.field(description="The pickup option, for a pickup consignment.")
-    def selected_pickup_option(self) -> PickupOption | None:
-        if self.pickup_method_id is None:  # type: ignore[attr-defined]
+    @strawberry.field(
+        description="The pickup option, for a pickup consignment. Null once its location was deleted (the "
+        "checkout then shows PICKUP_METHOD_UNAVAILABLE; a location created later never takes its place)."
+    )
+    async def selected_pickup_option(self, info: strawberry.Info) -> PickupOption | None:
+        pickup_id = self.pickup_method_id  # type: ignore[attr-defined]
+        if pickup_id is None:
             return None
-        return PickupOption(pickup_method_id=self.pickup_method_id)  # type: ignore[attr-defined]
+        locations = await info.context.loaders.pickup_methods_by_store_id.load(self.store_id)  # type: ignore[attr-defined]
+        if not any(row.id == pickup_id for row in locations):
+            return None
+        return PickupOption(pickup_method_id=pickup_id)
 
     @strawberry.field(
         description="Cost of the selected option (handling included unless shown separately); zero when none."
@@ -243,11 +251,15 @@ class Checkout:
             loaders.shipping_config_version_by_store_id.load(self.store_id),  # type: ignore[attr-defined]
             loaders.pickup_methods_by_store_id.load(self.store_id),  # type: ignore[attr-defined]
         )
+        setup = None
+        if needs_configuration(consignments, version):
+            setup = await loaders.shipping_setup_by_store_id.load(self.store_id)  # type: ignore[attr-defined]
+        stale = stale_consignment_ids(consignments, version, setup)
         enabled = {row.id for row in pickups if row.enabled}
         assigned = assigned_quantities(items)
         return [
             CheckoutProblem.from_domain(problem)
-            for problem in checkout_problems(self, line_items, assigned, consignments, version, enabled)
+            for problem in checkout_problems(self, line_items, assigned, consignments, stale, enabled)
         ]
 
     @strawberry.field(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -155,3 +156,54 @@ async def checkouts_page(conn: AsyncConnection, store_id: int, before: tuple[Any
     """Newest first; `before` is the (created_at, id) of the last row of the previous page."""
     stmt = newest_first(sa.select(checkout).where(checkout.c.store_id == store_id), checkout, before, limit)
     return (await conn.execute(stmt)).all()
+
+
+def _removed_quotes(store_id: int, method_ids: Sequence[int], option_keys: Sequence[str]) -> Any:
+    """Quotes of open checkouts offering one of the methods (or option keys) being removed."""
+    open_checkouts = sa.select(checkout.c.id).where(checkout.c.store_id == store_id, checkout.c.completed_at.is_(None))
+    return sa.and_(
+        shipping_quote.c.store_id == store_id,
+        sa.or_(shipping_quote.c.method_id.in_(list(method_ids)), shipping_quote.c.option_key.in_(list(option_keys))),
+        shipping_quote.c.checkout_id.in_(open_checkouts),
+    )
+
+
+async def checkouts_quoting(
+    conn: AsyncConnection, store_id: int, method_ids: Sequence[int], option_keys: Sequence[str]
+) -> list[str]:
+    """Ids of open checkouts with a quote for one of the methods (or option keys), sorted."""
+    stmt = (
+        sa.select(shipping_quote.c.checkout_id)
+        .where(_removed_quotes(store_id, method_ids, option_keys))
+        .distinct()
+        .order_by(shipping_quote.c.checkout_id)
+    )
+    return [row.checkout_id for row in (await conn.execute(stmt)).all()]
+
+
+async def withdraw_quotes(
+    conn: AsyncConnection, store_id: int, method_ids: Sequence[int], option_keys: Sequence[str]
+) -> None:
+    """Clear open consignments' selections of the removed methods, remembering the option's description,
+    and delete those quotes."""
+    selected = (
+        sa.select(shipping_quote.c.description)
+        .where(
+            shipping_quote.c.consignment_id == consignment.c.id,
+            shipping_quote.c.id == consignment.c.selected_shipping_option_id,
+            _removed_quotes(store_id, method_ids, option_keys),
+        )
+        .scalar_subquery()
+    )
+    await conn.execute(
+        sa.update(consignment)
+        .where(consignment.c.store_id == store_id, selected.is_not(None))
+        .values(
+            unavailable_option=selected,
+            selected_shipping_option_id=None,
+            selected_option_key=None,
+            shipping_cost=Decimal(0),
+            handling_cost=Decimal(0),
+        )
+    )
+    await conn.execute(sa.delete(shipping_quote).where(_removed_quotes(store_id, method_ids, option_keys)))
