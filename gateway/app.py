@@ -31,7 +31,7 @@ from gateway.api.limits import QueryLimits
 from gateway.api.loaders import Loaders
 from gateway.api.request_body import RequestRefused, decode_json, operations, read_request, refusal_of
 from gateway.api.schema import GatewaySchema, build_schema
-from gateway.carriers import CarrierEndpoint, HttpCarrierTransport, parse_registry
+from gateway.carriers import DEMO_CARRIER_PATH, HttpCarrierTransport, carrier_registry
 from gateway.domain.tokens import Principal, PrincipalCache, authenticate
 from gateway.graphiql import GraphiQLPage, asset_routes
 from gateway.observability import (
@@ -52,7 +52,6 @@ log = logging.getLogger("gateway.app")
 # aiosqlite logs every statement with its parameters at DEBUG (carrier credentials included): never.
 logging.getLogger("aiosqlite").setLevel(logging.INFO)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-DEMO_CARRIER_PATH = "/_demo/carrier/rates"
 
 
 def presented_token(request: Request) -> str | None:
@@ -270,15 +269,6 @@ class BodyLimit:
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = error_response(413, "REQUEST_TOO_LARGE", f"request bodies are limited to {self.max_bytes} bytes")
         await response(scope, receive, send)
-
-
-def carrier_registry(settings: Settings) -> dict[str, CarrierEndpoint]:
-    """Carriers from GATEWAY_CARRIERS; in development without it, the built-in demo carrier."""
-    if settings.carriers_json is not None or settings.environment != "development":
-        return parse_registry(settings.carriers_json)
-    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
-    url = f"http://{host}:{settings.port}{DEMO_CARRIER_PATH}"
-    return {"demo": CarrierEndpoint("demo", "Demo Parcel", url)}
 
 
 def create_app(settings: Settings | None = None, engine: AsyncEngine | None = None) -> Starlette:

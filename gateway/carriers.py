@@ -17,9 +17,12 @@ import httpx
 import orjson
 
 from gateway.domain.carriers import CarrierUnavailable
+from gateway.settings import Settings
 
 log = logging.getLogger("gateway.carriers")
 MAX_RESPONSE_BYTES = 1_000_000
+#: Where the app serves the built-in demo carrier's rate endpoint (development only).
+DEMO_CARRIER_PATH = "/_demo/carrier/rates"
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,3 +95,14 @@ def parse_registry(text: str | None) -> dict[str, CarrierEndpoint]:
         carrier_id: CarrierEndpoint(carrier_id, str(spec.get("name") or carrier_id), str(spec["url"]))
         for carrier_id, spec in document.items()
     }
+
+
+def carrier_registry(settings: Settings) -> dict[str, CarrierEndpoint]:
+    """Carriers from GATEWAY_CARRIERS; in development without it, the built-in demo carrier.
+
+    What the gateway process registers, and so what `gateway seed-demo` may connect."""
+    if settings.carriers_json is not None or settings.environment != "development":
+        return parse_registry(settings.carriers_json)
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    url = f"http://{host}:{settings.port}{DEMO_CARRIER_PATH}"
+    return {"demo": CarrierEndpoint("demo", "Demo Parcel", url)}

@@ -76,8 +76,12 @@ def _create_tokens(conn: AsyncConnection, store: str) -> Awaitable[tuple[str, st
 
 
 def cmd_seed_demo(args: argparse.Namespace) -> int:
+    from gateway.carriers import HttpCarrierTransport, carrier_registry
     from gateway.demo import seed_demo
     from gateway.storage import queries
+
+    # The carriers `gateway serve` would register with these settings: only those may be connected.
+    registry = HttpCarrierTransport(carrier_registry(load_settings()))
 
     async def work(conn: AsyncConnection) -> tuple[str, str] | None:
         store = await queries.store_by_slug(conn, args.store)
@@ -85,7 +89,7 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
             raise SystemExit(f"no store {args.store!r}: run `gateway migrate` first")
         if args.if_empty and await queries.count_products(conn, store.id) > 0:
             return None
-        count = await seed_demo(conn, args.store)
+        count = await seed_demo(conn, registry.is_registered, args.store)
         print(f"seeded {count} products into store {args.store!r}")
         return await _create_tokens(conn, args.store)
 

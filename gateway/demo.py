@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -146,9 +147,11 @@ DEMO_PICKUP = config.PickupMethodInput(
 )
 
 
-async def seed_demo(conn: AsyncConnection, store_slug: str = "default") -> int:
+async def seed_demo(conn: AsyncConnection, is_registered: Callable[[str], bool], store_slug: str = "default") -> int:
     """Upsert the demo catalog; on a store without shipping zones, add the demo shipping setup.
 
+    `is_registered` is the running settings' carrier registry: the demo carrier is connected (and its CARRIER
+    method created) only when it is registered, so no connection is stored that the gateway cannot quote.
     Returns the number of products written.
     """
     store = await queries.store_by_slug(conn, store_slug)
@@ -157,18 +160,22 @@ async def seed_demo(conn: AsyncConnection, store_slug: str = "default") -> int:
     for product in DEMO_PRODUCTS:
         await upsert_product(conn, store.id, store.currency_code, product)
     if not await queries.zones_for_store(conn, store.id):
-        await _seed_shipping(conn, store.id)
+        await _seed_shipping(conn, store.id, is_registered)
         await seed_demo_orders(conn, store_slug)
     return len(DEMO_PRODUCTS)
 
 
-async def _seed_shipping(conn: AsyncConnection, store_id: int) -> None:
+async def _seed_shipping(conn: AsyncConnection, store_id: int, is_registered: Callable[[str], bool]) -> None:
     await queries.update_store(conn, store_id, {"origin_address": ORIGIN})
-    await config.connect_carrier(conn, store_id, "demo", {"account": "demo"}, is_registered=lambda _: True)
+    demo_carrier = is_registered("demo")
+    if demo_carrier:
+        await config.connect_carrier(conn, store_id, "demo", {"account": "demo"}, is_registered=is_registered)
     for zone, methods in DEMO_ZONES:
         zone_id = await config.create_zone(conn, store_id, zone)
         for method in methods:
-            await config.create_method(conn, store_id, zone_id, method, is_registered=lambda _: True)
+            if method.type is MethodType.CARRIER and not demo_carrier:
+                continue
+            await config.create_method(conn, store_id, zone_id, method, is_registered=is_registered)
     await config.create_pickup_method(conn, store_id, DEMO_PICKUP)
 
 

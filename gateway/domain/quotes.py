@@ -113,7 +113,14 @@ async def _carrier_rates(
     settings = method.settings or {}
     carrier_id = settings.get("carrier_id", "")
     connection = setup.connections.get(carrier_id)
-    if connection is None or not connection.enabled or not transport.is_registered(carrier_id):
+    if not transport.is_registered(carrier_id):
+        # Stored credentials may outlive the operator's registry (GATEWAY_CARRIERS): never quoted then.
+        return [], {
+            "code": "CARRIER_NOT_CONNECTED",
+            "carrier_id": carrier_id,
+            "message": f"{method.name}: carrier {carrier_id} is not available on this gateway",
+        }
+    if connection is None or not connection.enabled:
         return [], {
             "code": "CARRIER_NOT_CONNECTED",
             "carrier_id": carrier_id,

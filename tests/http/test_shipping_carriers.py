@@ -219,7 +219,13 @@ async def test_credentials_are_write_only_never_returned_or_logged(capi, fake, c
     }
     leaky = {pair for pair in output_fields if any(w in pair[1].lower() for w in ("credential", "secret", "password"))}
     assert leaky == set()
-    assert {f for t, f in output_fields if t == "CarrierConnection"} == {"carrierId", "name", "connected", "enabled"}
+    assert {f for t, f in output_fields if t == "CarrierConnection"} == {
+        "carrierId",
+        "name",
+        "connected",
+        "available",
+        "enabled",
+    }
 
     responses = []
     response = await capi.client.post(

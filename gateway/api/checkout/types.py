@@ -187,7 +187,9 @@ class CheckoutWarningCode(Enum):
         "CARRIER_UNAVAILABLE", description="The carrier timed out, failed or answered garbage."
     )
     CARRIER_NOT_CONNECTED = strawberry.enum_value(
-        "CARRIER_NOT_CONNECTED", description="A carrier method's carrier is not connected."
+        "CARRIER_NOT_CONNECTED",
+        description="A carrier method's carrier is not connected, or is not available on this gateway (not "
+        "registered in GATEWAY_CARRIERS); the message says which.",
     )
 
 

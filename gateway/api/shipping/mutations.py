@@ -22,7 +22,7 @@ from gateway.api.shipping.inputs import (
     UpdateShippingMethodInput,
     UpdateShippingZoneInput,
 )
-from gateway.api.shipping.queries import carrier_connections
+from gateway.api.shipping.queries import carrier_connection
 from gateway.api.shipping.types import CarrierConnection, PickupMethod, ShippingMethod, ShippingZone
 from gateway.api.transactions import in_transaction, read
 from gateway.domain import shipping_config as config
@@ -217,7 +217,8 @@ class ShippingMutation:
         return CarrierConnectionPayload(carrier_connection=await _connection(info, written), errors=errors)
 
     @strawberry.mutation(
-        description="Forget a carrier's credentials; its CARRIER methods stop offering options. Errors: NOT_FOUND.",
+        description="Forget a carrier's credentials; its CARRIER methods stop offering options. Also works for a "
+        "carrier this gateway no longer registers (`available: false`). Errors: NOT_FOUND.",
         metadata=_WRITE,
     )
     async def disconnect_carrier(
@@ -235,5 +236,6 @@ async def _connection(info: strawberry.Info, carrier_id: str | None) -> CarrierC
         return None
     store_id = info.context.store_id
     rows = await read(info, lambda conn: queries.carrier_connections_for_store(conn, store_id))
-    connected = {row.carrier_id: row for row in rows}
-    return next((item for item in carrier_connections(info, connected) if item.carrier_id == carrier_id), None)
+    row = next((row for row in rows if row.carrier_id == carrier_id), None)
+    # Also after disconnecting a carrier this gateway no longer registers (which the listing then omits).
+    return carrier_connection(info, carrier_id, row)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 
 from gateway.api.permissions import access
@@ -29,8 +31,9 @@ class ShippingQuery:
         return [row for row in rows if row.enabled]
 
     @strawberry.field(
-        description="Every carrier registered with this gateway and whether the store is connected to it. "
-        "Credentials are write-only and never returned.",
+        description="Every carrier registered with this gateway and whether the store is connected to it, "
+        "plus any carrier the store has credentials for that this gateway no longer registers (listed with "
+        "`available: false`). Credentials are write-only and never returned.",
         metadata=access("shipping:read"),
     )
     async def carrier_connections(self, info: strawberry.Info) -> list[CarrierConnection]:
@@ -40,14 +43,19 @@ class ShippingQuery:
 
 
 def carrier_connections(info: strawberry.Info, connected: dict) -> list[CarrierConnection]:  # type: ignore[type-arg]
+    """Registered carriers, plus carriers the store still has credentials for that are no longer registered."""
+    ids = sorted(set(info.context.carriers.registered_carriers()) | set(connected))
+    return [carrier_connection(info, carrier_id, connected.get(carrier_id)) for carrier_id in ids]
+
+
+def carrier_connection(info: strawberry.Info, carrier_id: str, row: Any | None) -> CarrierConnection:
+    """One carrier as this gateway process sees it; `row` is the store's stored connection, if any."""
     transport = info.context.carriers
-    ids = sorted(set(transport.registered_carriers()) | set(connected))
-    return [
-        CarrierConnection(
-            carrier_id=carrier_id,
-            name=transport.display_name(carrier_id),
-            connected=carrier_id in connected,
-            enabled=bool(connected[carrier_id].enabled) if carrier_id in connected else False,
-        )
-        for carrier_id in ids
-    ]
+    available = transport.is_registered(carrier_id)
+    return CarrierConnection(
+        carrier_id=carrier_id,
+        name=transport.display_name(carrier_id),
+        connected=row is not None,
+        available=available,
+        enabled=available and row is not None and bool(row.enabled),
+    )

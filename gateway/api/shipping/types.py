@@ -202,9 +202,25 @@ class PickupMethod:
     enabled: bool = strawberry.field(description="Disabled locations cannot be chosen.")
 
 
-@strawberry.type(description="A registered carrier and whether this store is connected to it.")
+@strawberry.type(
+    description="A carrier registered with this gateway, or one this store has credentials for, and whether "
+    "it can quote."
+)
 class CarrierConnection:
     carrier_id: str = strawberry.field(description="Carrier id, as used by CARRIER methods.")
-    name: str = strawberry.field(description="Carrier display name.")
-    connected: bool = strawberry.field(description="Whether this store has stored credentials for it.")
-    enabled: bool = strawberry.field(description="Whether quotes are requested from it.")
+    name: str = strawberry.field(
+        description="Carrier display name (the carrier id when the carrier is not registered with this gateway)."
+    )
+    connected: bool = strawberry.field(
+        description="Whether this store has stored credentials for it. Stays true when the carrier is no longer "
+        "registered with this gateway (see `available`), until `disconnectCarrier` forgets them."
+    )
+    available: bool = strawberry.field(
+        description="Whether the carrier is registered with this gateway process (`GATEWAY_CARRIERS`), so it "
+        "can be connected and quoted. False for stored credentials of a carrier the operator no longer "
+        "registers: its CARRIER methods offer nothing and checkouts get a CARRIER_NOT_CONNECTED warning."
+    )
+    enabled: bool = strawberry.field(
+        description="Whether quotes are requested from it: connected, enabled and available. Always false "
+        "when `available` is false, since an unregistered carrier can never be quoted."
+    )
