@@ -26,7 +26,7 @@ from gateway.domain.limits import (
     too_long,
     too_many,
 )
-from gateway.domain.money import plain
+from gateway.domain.money import minor_unit, plain
 from gateway.domain.shipping_rates import DefaultCostType, HandlingFeeType, MethodType, zone_free_shipping_key
 from gateway.domain.withdrawn_options import withdraw_options
 from gateway.domain.zones import ZoneType, validate_locations
@@ -97,13 +97,25 @@ class PickupMethodInput:
     enabled: bool | None = None
 
 
-def _amount(value: Decimal | None, path: Path, problems: list[Problem], *, limit: Decimal = MAX_AMOUNT) -> None:
+def _amount(
+    value: Decimal | None,
+    path: Path,
+    problems: list[Problem],
+    *,
+    limit: Decimal = MAX_AMOUNT,
+    currency: str | None = None,
+) -> None:
+    """A non-negative amount up to `limit`: with `currency`, a money amount, which may not be finer than the
+    currency's minor unit (`1.234` USD is refused rather than stored and shown as something else)."""
     if value is None:
         return
     if not value.is_finite() or value.is_signed() or value > limit or -value.as_tuple().exponent > 4:  # type: ignore[operator]
         problems.append(
             Problem(ErrorCode.INVALID_AMOUNT, f"must be between 0 and {limit} with at most 4 decimals", path)
         )
+    elif currency is not None and -plain(value).as_tuple().exponent > minor_unit(currency):  # type: ignore[operator]
+        places = minor_unit(currency)
+        problems.append(Problem(ErrorCode.INVALID_AMOUNT, f"{currency} amounts have at most {places} decimals", path))
 
 
 def _name(value: str | None, path: Path, problems: list[Problem], required: bool) -> str | None:
@@ -117,12 +129,18 @@ def _name(value: str | None, path: Path, problems: list[Problem], required: bool
     return value
 
 
-def _handling(fee: HandlingFeeInput | None, path: Path, problems: list[Problem]) -> dict[str, Any]:
+def _handling(fee: HandlingFeeInput | None, path: Path, problems: list[Problem], currency: str) -> dict[str, Any]:
     if fee is None:
         return {"handling_fee_type": None, "handling_fee_value": None}
-    limit = MAX_PERCENTAGE if fee.type is HandlingFeeType.PERCENTAGE else MAX_AMOUNT
-    _amount(fee.value, (*path, "value"), problems, limit=limit)
+    if fee.type is HandlingFeeType.PERCENTAGE:
+        _amount(fee.value, (*path, "value"), problems, limit=MAX_PERCENTAGE)
+    else:
+        _amount(fee.value, (*path, "value"), problems, currency=currency)
     return {"handling_fee_type": fee.type.value, "handling_fee_value": fee.value}
+
+
+async def _currency(conn: AsyncConnection, store_id: int) -> str:
+    return str((await queries.store_by_id(conn, store_id)).currency_code)
 
 
 async def _bump(conn: AsyncConnection, store_id: int) -> None:
@@ -135,7 +153,7 @@ async def _bump(conn: AsyncConnection, store_id: int) -> None:
 async def create_zone(conn: AsyncConnection, store_id: int, data: ZoneInput) -> int:
     if data.type is None:
         raise InvalidInput.one(ErrorCode.REQUIRED, "type is required", ("type",))
-    values = _zone_values(data, data.type, required=True)
+    values = _zone_values(data, data.type, currency=await _currency(conn, store_id), required=True)
     now = utcnow()
     zone_id = await queries.insert_zone(conn, {"store_id": store_id, **values, "created_at": now, "updated_at": now})
     await _bump(conn, store_id)
@@ -143,7 +161,7 @@ async def create_zone(conn: AsyncConnection, store_id: int, data: ZoneInput) -> 
 
 
 def _zone_values(
-    data: ZoneInput, zone_type: ZoneType, *, required: bool, locations: Sequence[Any] = ()
+    data: ZoneInput, zone_type: ZoneType, *, currency: str, required: bool, locations: Sequence[Any] = ()
 ) -> dict[str, Any]:
     problems: list[Problem] = []
     values: dict[str, Any] = {"type": zone_type.value}
@@ -170,10 +188,10 @@ def _zone_values(
     if data.free_shipping_enabled is not None or required:
         values["free_shipping_enabled"] = bool(data.free_shipping_enabled)
     if data.free_shipping_minimum_subtotal is not None or required or data.replace_free_shipping:
-        _amount(data.free_shipping_minimum_subtotal, ("freeShipping", "minimumSubtotal"), problems)
+        _amount(data.free_shipping_minimum_subtotal, ("freeShipping", "minimumSubtotal"), problems, currency=currency)
         values["free_shipping_minimum_subtotal"] = data.free_shipping_minimum_subtotal
     if data.handling_fee is not None or data.clear_handling_fee or required:
-        values.update(_handling(data.handling_fee, ("handlingFee",), problems))
+        values.update(_handling(data.handling_fee, ("handlingFee",), problems, currency))
         values["handling_fee_display_separately"] = bool(data.handling_fee and data.handling_fee.display_separately)
     raise_if_any(problems)
     return values
@@ -184,7 +202,9 @@ async def update_zone(conn: AsyncConnection, store_id: int, zone_id: int, data: 
     if zone is None:
         raise NotFound.one(ErrorCode.NOT_FOUND, "shipping zone not found", ("id",))
     zone_type = data.type or ZoneType(zone.type)
-    values = _zone_values(data, zone_type, required=False, locations=zone.locations or ())
+    values = _zone_values(
+        data, zone_type, currency=await _currency(conn, store_id), required=False, locations=zone.locations or ()
+    )
     await queries.update_zone(conn, zone_id, {**values, "updated_at": utcnow()})
     await _bump(conn, store_id)
     return zone_id
@@ -205,8 +225,10 @@ async def delete_zone(conn: AsyncConnection, store_id: int, zone_id: int) -> int
 
 
 def _method_values(
-    data: MethodInput, *, is_connected: Callable[[str], bool], existing: Any | None = None
+    data: MethodInput, *, currency: str, is_connected: Callable[[str], bool], existing: Any | None = None
 ) -> dict[str, Any]:
+    """The method's columns. New money amounts are checked against the store currency's minor unit; stored
+    ones are not re-checked (an update of another field never fails on them)."""
     problems: list[Problem] = []
     current = dict(existing.settings) if existing is not None else {}
     method_type = data.type or (MethodType(existing.type) if existing is not None else None)
@@ -221,7 +243,7 @@ def _method_values(
     if data.enabled is not None or existing is None:
         values["enabled"] = True if data.enabled is None else data.enabled
     if data.handling_fee is not None or data.clear_handling_fee or existing is None:
-        values.update(_handling(data.handling_fee, ("handlingFee",), problems))
+        values.update(_handling(data.handling_fee, ("handlingFee",), problems, currency))
 
     settings: dict[str, Any] = {}
     rate = data.rate if data.rate is not None else (Decimal(current["rate"]) if "rate" in current else None)
@@ -252,7 +274,7 @@ def _method_values(
     if method_type in (MethodType.PER_ORDER, MethodType.PER_ITEM):
         if rate is None:
             problems.append(Problem(ErrorCode.REQUIRED, f"a {method_type.value} method needs a rate", ("rate",)))
-        _amount(rate, ("rate",), problems)
+        _amount(rate, ("rate",), problems, currency=currency if data.rate is not None else None)
         settings["rate"] = str(plain(rate)) if rate is not None else None
     elif data.rate is not None:
         reject("rate", "rate")
@@ -263,17 +285,22 @@ def _method_values(
         if (problem := too_many(ranges, ("ranges",), MAX_RANGES_PER_METHOD, "ranges")) is not None:
             problems.append(problem)
             ranges = ()
+        new_ranges = currency if data.ranges is not None else None
+        limits_are_money = new_ranges if method_type is MethodType.TOTAL else None  # WEIGHT limits are weights
         for index, bracket in enumerate(ranges):
             where = ("ranges", str(index))
-            _amount(bracket.lower_limit, (*where, "lowerLimit"), problems)
-            _amount(bracket.upper_limit, (*where, "upperLimit"), problems)
-            _amount(bracket.cost, (*where, "cost"), problems)
+            _amount(bracket.lower_limit, (*where, "lowerLimit"), problems, currency=limits_are_money)
+            _amount(bracket.upper_limit, (*where, "upperLimit"), problems, currency=limits_are_money)
+            _amount(bracket.cost, (*where, "cost"), problems, currency=new_ranges)
             if bracket.lower_limit > bracket.upper_limit:
                 problems.append(
                     Problem(ErrorCode.INVALID_RANGE, "lowerLimit is above upperLimit", (*where, "lowerLimit"))
                 )
-        limit = MAX_PERCENTAGE if default_type is DefaultCostType.PERCENTAGE_OF_TOTAL else MAX_AMOUNT
-        _amount(default_cost, ("defaultCost",), problems, limit=limit)
+        if default_type is DefaultCostType.PERCENTAGE_OF_TOTAL:
+            _amount(default_cost, ("defaultCost",), problems, limit=MAX_PERCENTAGE)
+        else:
+            new_default = currency if data.default_cost is not None else None
+            _amount(default_cost, ("defaultCost",), problems, currency=new_default)
         settings["ranges"] = [
             {
                 "lower_limit": str(plain(r.lower_limit)),
@@ -338,7 +365,9 @@ async def create_method(
 ) -> int:
     if await queries.zone_by_id(conn, store_id, zone_id) is None:
         raise NotFound.one(ErrorCode.NOT_FOUND, "shipping zone not found", ("zoneId",))
-    values = _method_values(data, is_connected=await _connected(conn, store_id, is_registered))
+    values = _method_values(
+        data, currency=await _currency(conn, store_id), is_connected=await _connected(conn, store_id, is_registered)
+    )
     now = utcnow()
     method_id = await queries.insert_method(
         conn, {"store_id": store_id, "zone_id": zone_id, **values, "created_at": now, "updated_at": now}
@@ -357,7 +386,12 @@ async def update_method(
     method = await queries.method_by_id(conn, store_id, method_id)
     if method is None:
         raise NotFound.one(ErrorCode.NOT_FOUND, "shipping method not found", ("id",))
-    values = _method_values(data, is_connected=await _connected(conn, store_id, is_registered), existing=method)
+    values = _method_values(
+        data,
+        currency=await _currency(conn, store_id),
+        is_connected=await _connected(conn, store_id, is_registered),
+        existing=method,
+    )
     await queries.update_method(conn, method_id, {**values, "updated_at": utcnow()})
     await _bump(conn, store_id)
     return method_id
