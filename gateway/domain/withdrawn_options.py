@@ -27,5 +27,6 @@ async def withdraw_options(
     locked = [await queries.lock_checkout(conn, store_id, checkout_id) for checkout_id in checkout_ids]
     await queries.withdraw_quotes(conn, store_id, method_ids, option_keys)
     for checkout in locked:
-        if checkout is not None:
+        # A checkout completed while we waited for its lock is frozen: withdraw_quotes skipped it too.
+        if checkout is not None and checkout.completed_at is None:
             await record_edit(conn, store_id, checkout)
