@@ -99,3 +99,13 @@ def _downgrade(url: str, revision: str) -> None:
     from gateway.storage.migrate import alembic_config
 
     command.downgrade(alembic_config(url), revision)
+
+
+async def test_0005_downgrades_and_upgrades_again(database_url: str, engine: AsyncEngine) -> None:
+    await asyncio.to_thread(_downgrade, database_url, "0004")
+    async with engine.connect() as conn:
+        columns = await conn.run_sync(lambda sync: {c["name"] for c in sa.inspect(sync).get_columns("consignment")})
+    assert not {"quote_pricing_digest", "unavailable_option"} & columns
+    await upgrade_async(database_url)
+    async with engine.connect() as conn:
+        assert not await conn.run_sync(_differences)
