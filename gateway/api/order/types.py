@@ -149,7 +149,9 @@ class ShippingAddress:
 class OrderPickup:
     id: strawberry.ID = strawberry.field(description="Pass as `pickupId` to `markPickedUp`.")
     address: Address = strawberry.field(description="The pickup location's address.")
-    picked_up_at: datetime | None = strawberry.field(description="When the shopper collected the items (UTC); null until then.")
+    picked_up_at: datetime | None = strawberry.field(
+        description="When the shopper collected the items (UTC); null until then."
+    )
 
     @strawberry.field(description="The store's pickup method (location) chosen at checkout.")
     def pickup_method_id(self) -> strawberry.ID:
