@@ -10,10 +10,11 @@ They hold after any sequence of requests, valid or not, from any tenant:
 - checkouts: extended price = list price x quantity; subtotal = sum of extended prices; shipping and
   handling totals = sums over consignments; grand = subtotal + shipping + handling.
 - orders: 0 <= quantity_shipped <= quantity per product; shipment items add up to quantity_shipped;
-  per address and per order items_total / items_shipped are the sums of their products; the status
-  follows from them (SHIPPED iff everything shipped, AWAITING_FULFILLMENT iff nothing, otherwise
-  PARTIALLY_SHIPPED; CANCELLED only with nothing shipped) and dateShipped is set iff SHIPPED; totals copied
-  exactly from the checkout and equal to the sums of their parts.
+  per address items_total / items_shipped are the sums of its products, per order those of the products
+  on shipping (not pickup) addresses; pickups never ship and only they are ever picked up; the status
+  follows from the units to ship and the pickups (the table of `status_for`, restated here; CANCELLED only
+  with nothing shipped or picked up) and dateShipped is set iff every unit to ship has shipped; totals
+  copied exactly from the checkout and equal to the sums of their parts.
 - tenancy: every row belongs to the same store as the rows it refers to.
 """
 
@@ -67,12 +68,14 @@ def _sum(values: Iterable[Decimal]) -> Decimal:
     return sum(values, ZERO)
 
 
-def _status(items_total: int, items_shipped: int) -> str:
-    if items_shipped == 0:
+def _status(items_total: int, items_shipped: int, pickups: int, collected: int) -> str:
+    if items_total and items_shipped == 0:
         return "AWAITING_FULFILLMENT"
-    if items_shipped == items_total:
-        return "SHIPPED"
-    return "PARTIALLY_SHIPPED"
+    if items_shipped < items_total:
+        return "PARTIALLY_SHIPPED"
+    if collected < pickups:
+        return "AWAITING_PICKUP"
+    return "SHIPPED" if items_total else "COMPLETED"
 
 
 def _checkout_violations(t: dict[str, list[Any]]) -> list[str]:
@@ -191,6 +194,10 @@ def _order_violations(t: dict[str, list[Any]]) -> list[str]:
 
     for address in t["order_shipping_address"]:
         where = f"order {address.order_id} shipping address {address.id}"
+        if address.pickup_method_id is None and address.picked_up_at is not None:
+            problems.append(f"{where}: a shipping address marked picked up")
+        if address.pickup_method_id is not None and address.items_shipped:
+            problems.append(f"{where}: a pickup with {address.items_shipped} units shipped")
         mine = products_by_address.get(address.id, [])
         total = sum(row.quantity for row in mine)
         shipped = sum(row.quantity_shipped for row in mine)
@@ -201,27 +208,35 @@ def _order_violations(t: dict[str, list[Any]]) -> list[str]:
 
     for order in t["orders"]:
         where = f"order {order.id}"
-        physical = [row for row in products_by_order.get(order.id, []) if row.requires_shipping]
-        total = sum(row.quantity for row in physical)
-        shipped = sum(row.quantity_shipped for row in physical)
+        addresses = addresses_by_order.get(order.id, [])
+        pickups = [row for row in addresses if row.pickup_method_id is not None]
+        pickup_ids = {row.id for row in pickups}
+        collected = sum(1 for row in pickups if row.picked_up_at is not None)
+        to_ship = [
+            row
+            for row in products_by_order.get(order.id, [])
+            if row.requires_shipping and row.shipping_address_id not in pickup_ids
+        ]
+        total = sum(row.quantity for row in to_ship)
+        shipped = sum(row.quantity_shipped for row in to_ship)
         if order.items_total != total:
-            problems.append(f"{where}: items_total {order.items_total} != sum of physical quantities {total}")
+            problems.append(f"{where}: items_total {order.items_total} != sum of quantities to ship {total}")
         if order.items_shipped != shipped:
             problems.append(f"{where}: items_shipped {order.items_shipped} != sum of quantity_shipped {shipped}")
         if order.status == "CANCELLED":
-            if order.items_shipped != 0 or shipments_by_order.get(order.id):
-                problems.append(f"{where}: CANCELLED with {order.items_shipped} units shipped")
+            if order.items_shipped != 0 or shipments_by_order.get(order.id) or collected:
+                problems.append(f"{where}: CANCELLED with {order.items_shipped} units shipped, {collected} picked up")
         else:
-            expected = _status(order.items_total, order.items_shipped)
+            expected = _status(order.items_total, order.items_shipped, len(pickups), collected)
             if order.status != expected:
                 problems.append(
-                    f"{where}: status {order.status} but {order.items_shipped} of {order.items_total} shipped"
-                    f" (expected {expected})"
+                    f"{where}: status {order.status} but {order.items_shipped} of {order.items_total} shipped and "
+                    f"{collected} of {len(pickups)} pickups collected (expected {expected})"
                 )
-        if (order.date_shipped is not None) != (order.status == "SHIPPED"):
+        all_shipped = order.items_total > 0 and order.items_shipped == order.items_total
+        if (order.date_shipped is not None) != all_shipped:
             problems.append(f"{where}: status {order.status} with dateShipped {order.date_shipped}")
 
-        addresses = addresses_by_order.get(order.id, [])
         subtotal = _sum(row.price * row.quantity for row in products_by_order.get(order.id, []))
         shipping = _sum(row.shipping_cost for row in addresses)
         handling = _sum(row.handling_cost for row in addresses)

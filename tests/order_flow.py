@@ -112,10 +112,18 @@ fragment FlowOrder on Order {
     products { id sku }
     shipments { id }
   }
+  pickups {
+    id pickupMethodId locationName instructions pickedUpAt
+    address { """
+    + ADDRESS_FIELDS
+    + """ }
+    items { id sku quantity pickup { id } shippingAddress { id } }
+  }
   products {
     id sku name quantity quantityShipped
     price { value currencyCode }
     shippingAddress { id }
+    pickup { id }
   }
   shipments {
     id trackingNumber shippingProvider trackingCarrier trackingLink shippingMethod comments createdAt
@@ -190,6 +198,12 @@ UPDATE_SHIPMENT = (
 DELETE_SHIPMENT = (
     "mutation($input: DeleteShipmentInput!) { deleteShipment(input: $input) { shipment { id } "
     "order { ...FlowOrder } " + ERRORS + " } }" + ORDER_FIELDS
+)
+MARK_PICKED_UP = (
+    "mutation($input: MarkPickedUpInput!) { markPickedUp(input: $input) { order { ...FlowOrder } "
+    + ERRORS
+    + " } }"
+    + ORDER_FIELDS
 )
 CANCEL_ORDER = (
     "mutation($input: CancelOrderInput!) { cancelOrder(input: $input) { order { ...FlowOrder } "
@@ -485,6 +499,9 @@ class OrderFlow:
 
     async def delete_shipment(self, shipment_id: str) -> dict[str, Any]:
         return await self.server_mutation(DELETE_SHIPMENT, "deleteShipment", {"shipmentId": shipment_id})
+
+    async def mark_picked_up(self, order_id: str, pickup_id: str) -> dict[str, Any]:
+        return await self.server_mutation(MARK_PICKED_UP, "markPickedUp", {"orderId": order_id, "pickupId": pickup_id})
 
     async def cancel(self, order_id: str) -> dict[str, Any]:
         return await self.server_mutation(CANCEL_ORDER, "cancelOrder", {"orderId": order_id})

@@ -7,13 +7,17 @@ from datetime import UTC, datetime
 from pprint import pformat
 from typing import Any
 
+import httpx
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.storage.migrate import current_revision, head_revision, upgrade_async
-from gateway.storage.models import metadata, store
+from gateway.storage.models import metadata
+from gateway.storage.models import store as store_table
+from tests.factories import StoreFixture
+from tests.order_flow import US_CA, OrderFlow
 
 
 def _differences(sync_conn: Any) -> list[Any]:
@@ -48,7 +52,7 @@ async def test_migrated_database_matches_the_models(database_url: str, engine: A
 
 async def test_fresh_database_has_exactly_the_default_store(engine: AsyncEngine) -> None:
     async with engine.connect() as conn:
-        rows = (await conn.execute(sa.select(store.c.slug, store.c.currency_code))).all()
+        rows = (await conn.execute(sa.select(store_table.c.slug, store_table.c.currency_code))).all()
     assert [row.slug for row in rows] == ["default"]
 
 
@@ -91,6 +95,45 @@ async def test_0004_keeps_rows_and_ids_and_never_reuses_a_deleted_highest_id(dat
             assert not await conn.run_sync(_differences)
     finally:
         await engine.dispose()
+
+
+async def test_0005_takes_pickups_out_of_shipping_and_back(
+    database_url: str, engine: AsyncEngine, client: httpx.AsyncClient, store: StoreFixture
+) -> None:
+    # A mixed order with everything to ship shipped: one mug shipped, one shirt to collect at the store.
+    flow = OrderFlow(client, store)
+    await flow.shipping()
+    pickup_method_id = await flow.pickup_method("Downtown Store")
+    cart = await flow.cart(SHIRT=1, MUG=1)
+    await flow.pickup(cart, pickup_method_id, SHIRT=1)
+    await flow.select(cart, await flow.ship(cart, US_CA, MUG=1))
+    await flow.set_billing(cart)
+    order = await flow.completed(cart.id)
+    await flow.shipped(order, 0)
+    counts = sa.text("SELECT status, items_total, items_shipped FROM orders WHERE id = :id")
+
+    # Before 0005 the pickup unit counted as a unit to ship, never shipped.
+    await engine.dispose()
+    await asyncio.to_thread(_downgrade, database_url, "0004")
+    async with engine.connect() as conn:
+        assert tuple((await conn.execute(counts, {"id": int(order["id"])})).one()) == ("PARTIALLY_SHIPPED", 2, 1)
+
+    await engine.dispose()
+    await upgrade_async(database_url)
+    await engine.dispose()
+    after = await flow.order(order["id"])
+    assert after is not None
+    assert (after["status"], after["itemsTotal"], after["itemsShipped"]) == ("AWAITING_PICKUP", 1, 1)
+    assert len(after["shippingAddresses"]) == 1
+    (pickup,) = after["pickups"]
+    assert (pickup["locationName"], pickup["instructions"], pickup["pickedUpAt"]) == (
+        "Downtown Store",
+        "Ask at the counter.",
+        None,
+    )
+    assert [item["sku"] for item in pickup["items"]] == ["SHIRT"]
+    async with engine.connect() as conn:
+        assert not await conn.run_sync(_differences)
 
 
 def _downgrade(url: str, revision: str) -> None:

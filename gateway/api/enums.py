@@ -60,11 +60,14 @@ ERROR_CODES = {
     "IDEMPOTENCY_KEY_REUSED": "The idempotency key was used before with a different input.",
     "IDEMPOTENT_RESULT_DELETED": "The idempotency key's first result was deleted since; nothing was created.",
     "ORDER_CANCELLED": "The order is cancelled.",
-    "ORDER_HAS_SHIPMENTS": "Items of the order have shipped.",
+    "ORDER_HAS_SHIPMENTS": "Items of the order have shipped or been picked up.",
     "WRONG_SHIPPING_ADDRESS": "The product does not ship to that address.",
     "OVER_SHIPPED": "More units than are left to ship.",
     "DUPLICATE_ORDER_PRODUCT": "The same order product listed twice in one shipment.",
     "INVALID_URL": "Not an http(s) URL.",
+    "PICKUP_NOT_SHIPPABLE": "The destination or item is a pickup: collected in store with `markPickedUp`, never "
+    "shipped.",
+    "ALREADY_PICKED_UP": "The pickup was collected already; nothing changed.",
 }
 
 PROBLEM_CODES = {

@@ -69,6 +69,7 @@ AREAS: Final[dict[str, str]] = {
     "OrderEdge": "orders",
     "OrderProduct": "orders",
     "ShippingAddress": "orders",
+    "OrderPickup": "orders",
     "Shipment": "orders",
     "ShipmentItem": "orders",
     # shipping configuration: shipping:read

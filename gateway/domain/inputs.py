@@ -121,6 +121,12 @@ class TrackingInput:
 
 
 @dataclass(frozen=True, slots=True)
+class MarkPickedUpInput:
+    order_id: int
+    pickup_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class CreateShipmentInput:
     order_id: int
     shipping_address_id: int

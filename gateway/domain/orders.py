@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from gateway.domain import idempotency
 from gateway.domain.clock import utcnow
 from gateway.domain.errors import ErrorCode, InvalidInput, NotFound, Problem
-from gateway.domain.inputs import CompleteCheckoutInput
+from gateway.domain.inputs import CompleteCheckoutInput, MarkPickedUpInput
 from gateway.domain.problems import CheckoutProblem, ProblemCode, checkout_problems
 from gateway.domain.quotes import stale_ids
 from gateway.storage import queries
@@ -27,28 +27,43 @@ from gateway.storage import queries
 class OrderStatus(str, Enum):
     AWAITING_FULFILLMENT = "AWAITING_FULFILLMENT"
     PARTIALLY_SHIPPED = "PARTIALLY_SHIPPED"
+    AWAITING_PICKUP = "AWAITING_PICKUP"
     SHIPPED = "SHIPPED"
     COMPLETED = "COMPLETED"
     CANCELLED = "CANCELLED"
 
 
-def status_for(items_total: int, items_shipped: int) -> OrderStatus:
-    """The status an order's physical units imply (a cancelled order stays cancelled; callers check that first).
+def status_for(items_total: int, items_shipped: int, pickups_total: int = 0, pickups_collected: int = 0) -> OrderStatus:
+    """The status an order's destinations imply (a cancelled order stays cancelled; callers check that first).
 
-    | physical units | shipped            | status               |
-    |----------------|--------------------|----------------------|
-    | none (digital) | -                  | COMPLETED            |
-    | some           | none               | AWAITING_FULFILLMENT |
-    | some           | some, not all      | PARTIALLY_SHIPPED    |
-    | some           | all                | SHIPPED              |
+    `items_total` / `items_shipped` count the physical units to ship (pickup units are never shipped);
+    `pickups_total` / `pickups_collected` count pickup destinations and those collected (`markPickedUp`).
+    The statuses follow BigCommerce: SHIPPED means shipped (receipt not confirmed), COMPLETED means
+    fulfilled and in the shopper's hands, AWAITING_PICKUP means waiting at the store for the shopper.
+
+    | units to ship  | shipped       | pickups                     | status               |
+    |----------------|---------------|-----------------------------|----------------------|
+    | none           | -             | none (digital only)         | COMPLETED            |
+    | some           | none          | any                         | AWAITING_FULFILLMENT |
+    | some           | some, not all | any                         | PARTIALLY_SHIPPED    |
+    | none, or all   | all           | some not collected          | AWAITING_PICKUP      |
+    | none           | -             | all collected               | COMPLETED            |
+    | some           | all           | none, or all collected      | SHIPPED              |
+
+    Partial cases: while anything is left to ship, shipping decides (a collected pickup does not move
+    an unshipped order past AWAITING_FULFILLMENT, nor a partly shipped one past PARTIALLY_SHIPPED);
+    AWAITING_PICKUP lasts until every pickup destination of the order is collected. A collected pickup
+    counts as handed over: the order can no longer be cancelled, like one with shipments.
     """
-    if items_total <= 0:
-        return OrderStatus.COMPLETED
-    if items_shipped <= 0:
+    if items_total > 0 and items_shipped <= 0:
         return OrderStatus.AWAITING_FULFILLMENT
-    if items_shipped >= items_total:
+    if items_total > 0 and items_shipped < items_total:
+        return OrderStatus.PARTIALLY_SHIPPED
+    if pickups_collected < pickups_total:
+        return OrderStatus.AWAITING_PICKUP
+    if items_total > 0:
         return OrderStatus.SHIPPED
-    return OrderStatus.PARTIALLY_SHIPPED
+    return OrderStatus.COMPLETED
 
 
 def _completion_errors(
@@ -125,13 +140,15 @@ async def _place_order(conn: AsyncConnection, store_id: int, checkout: Row[Any])
     now = utcnow()
     lines = {line.id: line for line in line_items}
     billing = checkout.billing_address
-    items_total = sum(line.quantity for line in line_items if line.requires_shipping)
+    # Units to ship: those of shipping consignments. Pickup units are collected, never shipped.
+    pickup_consignments = {row.id for row in consignments if row.pickup_method_id is not None}
+    items_total = sum(p.quantity for p in portions if p.consignment_id not in pickup_consignments)
     order_id = await queries.insert_order(
         conn,
         {
             "store_id": store_id,
             "checkout_id": checkout.id,
-            "status": status_for(items_total, 0).value,
+            "status": status_for(items_total, 0, len(pickup_consignments), 0).value,
             "email": checkout.email or billing["email"],
             "currency_code": checkout.currency_code,
             "billing_address": dict(billing),
@@ -153,9 +170,11 @@ async def _place_order(conn: AsyncConnection, store_id: int, checkout: Row[Any])
     products: list[dict[str, Any]] = []
     for position, consignment in enumerate(consignments):
         mine = [portion for portion in portions if portion.consignment_id == consignment.id]
+        location: dict[str, Any] = {}
         if consignment.pickup_method_id is not None:
             pickup = pickups[consignment.pickup_method_id]
             address, method = dict(pickup.address), f"Pickup: {pickup.location_name}"
+            location = {"pickup_location_name": pickup.location_name, "pickup_instructions": pickup.instructions}
         else:
             quote = quotes[(consignment.id, consignment.selected_shipping_option_id)]
             address, method = dict(consignment.address), quote.description
@@ -172,6 +191,7 @@ async def _place_order(conn: AsyncConnection, store_id: int, checkout: Row[Any])
                 "handling_cost": consignment.handling_cost,
                 "shipping_zone_name": consignment.shipping_zone_name,
                 "pickup_method_id": consignment.pickup_method_id,
+                **location,
                 "items_total": sum(portion.quantity for portion in mine),
                 "items_shipped": 0,
             },
@@ -216,15 +236,63 @@ async def lock_order(conn: AsyncConnection, store_id: int, order_id: int, field:
     return order
 
 
+async def refresh_status(conn: AsyncConnection, store_id: int, order: Row[Any], items_shipped: int) -> None:
+    """Store the order's new `items_shipped` and the status `status_for` gives it (under the order lock).
+
+    Reads the order's destinations for the pickup counts, so call it after writing them. `dateShipped` is
+    set when the last unit to ship ships (kept while it stays so), whatever the pickups.
+    """
+    destinations = await queries.shipping_addresses_by_order_ids(conn, store_id, [order.id])
+    pickups = [row for row in destinations if row.pickup_method_id is not None]
+    collected = sum(1 for row in pickups if row.picked_up_at is not None)
+    status = status_for(order.items_total, items_shipped, len(pickups), collected)
+    all_shipped = order.items_total > 0 and items_shipped >= order.items_total
+    await queries.update_order(
+        conn,
+        order.id,
+        {
+            "items_shipped": items_shipped,
+            "status": status.value,
+            "date_shipped": (order.date_shipped or utcnow()) if all_shipped else None,
+            "updated_at": utcnow(),
+        },
+    )
+
+
+async def mark_picked_up(conn: AsyncConnection, store_id: int, data: MarkPickedUpInput) -> int:
+    """Record that the shopper collected a pickup destination's items, and move the order status on.
+
+    Locks the order first (like shipments), so two concurrent calls record one collection and the
+    second is refused with ALREADY_PICKED_UP; a refusal changes nothing.
+    """
+    order = await lock_order(conn, store_id, data.order_id)
+    if order.status == OrderStatus.CANCELLED.value:
+        raise InvalidInput.one(ErrorCode.ORDER_CANCELLED, "the order is cancelled", ("orderId",))
+    found = await queries.shipping_addresses_by_ids(conn, store_id, [data.pickup_id])
+    pickup = found[0] if found and found[0].order_id == order.id and found[0].pickup_method_id is not None else None
+    if pickup is None:
+        raise NotFound.one(ErrorCode.NOT_FOUND, "no such pickup on this order", ("pickupId",))
+    if pickup.picked_up_at is not None:
+        raise InvalidInput.one(
+            ErrorCode.ALREADY_PICKED_UP,
+            f"collected already, at {pickup.picked_up_at.isoformat()}",
+            ("pickupId",),
+        )
+    await queries.update_shipping_address(conn, pickup.id, {"picked_up_at": utcnow()})
+    await refresh_status(conn, store_id, order, order.items_shipped)
+    return order.id
+
+
 async def cancel_order(conn: AsyncConnection, store_id: int, order_id: int) -> int:
-    """Cancel an order while nothing has shipped. Cancelling a cancelled order changes nothing."""
+    """Cancel an order while nothing has shipped or been picked up. Cancelling a cancelled order changes nothing."""
     order = await lock_order(conn, store_id, order_id)
     if order.status == OrderStatus.CANCELLED.value:
         return order_id
-    if order.items_shipped > 0:
+    destinations = await queries.shipping_addresses_by_order_ids(conn, store_id, [order.id])
+    if order.items_shipped > 0 or any(row.picked_up_at is not None for row in destinations):
         raise InvalidInput.one(
             ErrorCode.ORDER_HAS_SHIPMENTS,
-            "items of this order have shipped; it can no longer be cancelled",
+            "items of this order have shipped or been picked up; it can no longer be cancelled",
             ("orderId",),
         )
     await queries.update_order(conn, order_id, {"status": OrderStatus.CANCELLED.value, "updated_at": utcnow()})

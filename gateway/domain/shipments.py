@@ -2,7 +2,8 @@
 
 Every function locks the order row first, so two processes shipping the same products at once are
 serialised and can never ship more than was ordered. Creating or deleting a shipment moves
-`quantityShipped`, the address's and order's `itemsShipped`, and the order status with it.
+`quantityShipped`, the address's and order's `itemsShipped`, and the order status with it. Pickup
+destinations and their products are never shipped (PICKUP_NOT_SHIPPABLE): they are collected in store.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from gateway.domain.clock import utcnow
 from gateway.domain.errors import ErrorCode, InvalidInput, NotFound, Problem, raise_if_any
 from gateway.domain.inputs import CreateShipmentInput, TrackingInput
 from gateway.domain.limits import MAX_STRING_LENGTH
-from gateway.domain.orders import OrderStatus, lock_order, status_for
+from gateway.domain.orders import OrderStatus, lock_order, refresh_status
 from gateway.storage import queries
 
 MAX_TRACKING_NUMBER = 50
@@ -101,24 +102,6 @@ def _with_link(current: dict[str, Any]) -> dict[str, Any]:
     return {"tracking_link": generated, "tracking_link_generated": generated is not None}
 
 
-async def _set_shipped(conn: AsyncConnection, order: Row[Any], delta: int) -> None:
-    shipped = order.items_shipped + delta
-    status = status_for(order.items_total, shipped)
-    was_shipped = order.status == OrderStatus.SHIPPED.value
-    await queries.update_order(
-        conn,
-        order.id,
-        {
-            "items_shipped": shipped,
-            "status": status.value,
-            "date_shipped": (order.date_shipped if was_shipped else utcnow())
-            if status is OrderStatus.SHIPPED
-            else None,
-            "updated_at": utcnow(),
-        },
-    )
-
-
 async def create_shipment(conn: AsyncConnection, store_id: int, data: CreateShipmentInput) -> int:
     order = await lock_order(conn, store_id, data.order_id)
     if data.idempotency_key is not None:
@@ -132,10 +115,17 @@ async def create_shipment(conn: AsyncConnection, store_id: int, data: CreateShip
             return int(earlier)
     if order.status == OrderStatus.CANCELLED.value:
         raise InvalidInput.one(ErrorCode.ORDER_CANCELLED, "the order is cancelled", ("orderId",))
-    addresses = await queries.shipping_addresses_by_ids(conn, store_id, [data.shipping_address_id])
-    address = addresses[0] if addresses and addresses[0].order_id == order.id else None
+    destinations = await queries.shipping_addresses_by_order_ids(conn, store_id, [order.id])
+    pickup_ids = {row.id for row in destinations if row.pickup_method_id is not None}
+    address = next((row for row in destinations if row.id == data.shipping_address_id), None)
     if address is None:
         raise NotFound.one(ErrorCode.NOT_FOUND, "no such shipping address on this order", ("shippingAddressId",))
+    if address.pickup_method_id is not None:
+        raise InvalidInput.one(
+            ErrorCode.PICKUP_NOT_SHIPPABLE,
+            "that is a pickup: its items are collected in store (markPickedUp), never shipped",
+            ("shippingAddressId",),
+        )
 
     values, problems = validate_tracking(data.tracking)
     if not data.items:
@@ -163,6 +153,15 @@ async def create_shipment(conn: AsyncConnection, store_id: int, data: CreateShip
             )
             continue
         seen.add(item.order_product_id)
+        if product.shipping_address_id in pickup_ids:
+            problems.append(
+                Problem(
+                    ErrorCode.PICKUP_NOT_SHIPPABLE,
+                    f"{product.sku} is collected in store (markPickedUp), never shipped",
+                    (*where, "orderProductId"),
+                )
+            )
+            continue
         if product.shipping_address_id != address.id:
             problems.append(
                 Problem(
@@ -217,7 +216,7 @@ async def create_shipment(conn: AsyncConnection, store_id: int, data: CreateShip
     for item in data.items:
         await queries.add_quantity_shipped(conn, item.order_product_id, item.quantity)
     await queries.update_shipping_address(conn, address.id, {"items_shipped": address.items_shipped + units})
-    await _set_shipped(conn, order, units)
+    await refresh_status(conn, store_id, order, order.items_shipped + units)
     if data.idempotency_key is not None:
         await idempotency.record(conn, store_id, "createShipment", data.idempotency_key, str(shipment_id))
     return shipment_id
@@ -273,6 +272,8 @@ async def delete_shipment(conn: AsyncConnection, store_id: int, shipment_id: int
     address = (await queries.shipping_addresses_by_ids(conn, store_id, [shipment.shipping_address_id]))[0]
     await queries.update_shipping_address(conn, address.id, {"items_shipped": address.items_shipped - units})
     await queries.delete_shipment(conn, shipment.id)
+    # A shipment to a pickup destination predates 0005 (which took pickup units out of the order's counts).
+    order_units = 0 if address.pickup_method_id is not None else units
     if order.status != OrderStatus.CANCELLED.value:
-        await _set_shipped(conn, order, -units)
+        await refresh_status(conn, store_id, order, order.items_shipped - order_units)
     return order.id

@@ -280,7 +280,12 @@ class OrderShippingAddress(SQLModel, table=True):
     shipping_cost: Decimal = _money()
     handling_cost: Decimal = _money()
     shipping_zone_name: str | None = Field(default=None, max_length=255)
+    #: Set for a pickup destination (collected in store, never shipped), with the location frozen at purchase.
     pickup_method_id: int | None = Field(default=None)
+    pickup_location_name: str | None = Field(default=None, max_length=255)
+    pickup_instructions: str | None = Field(default=None, max_length=1000)
+    #: When the shopper collected a pickup destination's items; null until then (and for shipping addresses).
+    picked_up_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
     items_total: int
     items_shipped: int = Field(default=0)
 

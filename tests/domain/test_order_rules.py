@@ -49,12 +49,36 @@ def test_status_for(items_total: int, items_shipped: int, expected: OrderStatus)
     assert status_for(items_total, items_shipped) is expected
 
 
+@pytest.mark.parametrize(
+    ("shipping", "pickups", "expected"),
+    [
+        ((0, 0), (1, 0), OrderStatus.AWAITING_PICKUP),  # pickup only, waiting at the store
+        ((0, 0), (1, 1), OrderStatus.COMPLETED),  # pickup only, collected
+        ((3, 0), (1, 0), OrderStatus.AWAITING_FULFILLMENT),
+        ((3, 0), (1, 1), OrderStatus.AWAITING_FULFILLMENT),  # collected first: shipping still decides
+        ((3, 2), (1, 0), OrderStatus.PARTIALLY_SHIPPED),
+        ((3, 2), (1, 1), OrderStatus.PARTIALLY_SHIPPED),
+        ((3, 3), (1, 0), OrderStatus.AWAITING_PICKUP),  # everything shipped, the pickup still waits
+        ((3, 3), (1, 1), OrderStatus.SHIPPED),  # shipped and collected: receipt not confirmed
+    ],
+)
+def test_status_for_pickups(shipping: tuple[int, int], pickups: tuple[int, int], expected: OrderStatus):
+    assert status_for(*shipping, *pickups) is expected
+
+
 def test_status_for_never_cancels():
     assert {status_for(total, shipped) for total in range(4) for shipped in range(total + 1)} <= {
         OrderStatus.AWAITING_FULFILLMENT,
         OrderStatus.PARTIALLY_SHIPPED,
         OrderStatus.SHIPPED,
         OrderStatus.COMPLETED,
+    }
+    assert OrderStatus.CANCELLED not in {
+        status_for(total, shipped, pickups, collected)
+        for total in range(3)
+        for shipped in range(total + 1)
+        for pickups in range(2)
+        for collected in range(pickups + 1)
     }
 
 

@@ -116,6 +116,12 @@ async def seed(client: httpx.AsyncClient, engine: AsyncEngine, store: StoreFixtu
     )
     await flow.shipped(order, 0, items={"SHIRT": 1}, trackingNumber="1Z999", shippingProvider="UPS")
     await flow.place_order()
+    # A mixed order: a mug shipped to US, a shirt to collect in store.
+    mixed = await flow.cart(SHIRT=1, MUG=1)
+    await flow.pickup(mixed, pickup_id, SHIRT=1)
+    await flow.select(mixed, await flow.ship(mixed, US_CA, MUG=1), "Flat Rate")
+    await flow.set_billing(mixed)
+    await flow.completed(mixed.id)
     cancelled = await flow.place_order(lines={"CHAIR": 1})
     await flow.cancel(cancelled["id"])
 
@@ -211,6 +217,12 @@ async def related_ids(engine: AsyncEngine) -> Related:
                     "orderId": [str(order_id)],
                     "shippingAddressId": [
                         str(value) for value in await column(sa.select(a.c.id).where(a.c.order_id == order_id))
+                    ],
+                    "pickupId": [
+                        str(value)
+                        for value in await column(
+                            sa.select(a.c.id).where(a.c.order_id == order_id, a.c.pickup_method_id.is_not(None))
+                        )
                     ],
                     "orderProductId": [
                         str(value) for value in await column(sa.select(p.c.id).where(p.c.order_id == order_id))

@@ -250,15 +250,17 @@ async def test_pickup_consignment_completes_without_a_shipping_option(flow: Orde
 
     order = await flow.completed(cart.id)
 
-    pickup, delivery = order["shippingAddresses"]
-    assert "Downtown Store" in pickup["shippingMethod"]
+    # The pickup is not a shipping address (BigCommerce keeps pickups apart from shipping consignments).
+    (delivery,) = order["shippingAddresses"]
+    (pickup,) = order["pickups"]
+    assert pickup["locationName"] == "Downtown Store" and pickup["pickedUpAt"] is None
     assert pickup["address"]["address1"] == "5 Market St" and pickup["address"]["city"] == "San Francisco"
-    assert money(pickup["shippingCost"]) == "0.00"
-    assert pickup["itemsTotal"] == 1
+    assert [(item["sku"], item["quantity"]) for item in pickup["items"]] == [("SHIRT", 1)]
     assert delivery["shippingMethod"] == "Flat Rate" and delivery["itemsTotal"] == 2
-    assert product(order, "SHIRT", 0)["quantity"] == 1
-    assert product(order, "MUG", 1)["quantity"] == 2
-    assert order["itemsTotal"] == 3
+    assert product(order, "MUG", 0)["quantity"] == 2
+    # Units to ship: the collected shirt is not one of them.
+    assert order["itemsTotal"] == 2
+    assert order["status"] == "AWAITING_FULFILLMENT"
 
 
 # --- the order -----------------------------------------------------------------------------------------
@@ -570,13 +572,15 @@ async def test_pickup_location_is_a_snapshot(flow: OrderFlow):
             "id": pickup_id,
             "locationName": "New Town",
             "address": {"countryCode": "GB", "city": "London", "address1": "2 Strand"},
+            "instructions": "Ring the bell.",
         },
     )
     assert payload["errors"] == []
 
     assert await flow.order(order["id"]) == order
-    (pickup,) = order["shippingAddresses"]
-    assert "Old Town" in pickup["shippingMethod"]
+    assert order["shippingAddresses"] == []
+    (pickup,) = order["pickups"]
+    assert (pickup["locationName"], pickup["instructions"]) == ("Old Town", "Ask at the counter.")
     assert pickup["address"]["city"] == "San Francisco"
 
 

@@ -1,4 +1,4 @@
-"""No N+1 on orders: `orders(first: 50)` with addresses, products and shipments with their items sends
+"""No N+1 on orders: `orders(first: 50)` with addresses, pickups, products and shipments with their items sends
 as many SQL statements as `orders(first: 1)`, because every relation loads through per-request
 DataLoaders (one batched query per relation and level).
 """
@@ -24,7 +24,13 @@ fragment LoadedOrder on Order {
     products { id sku quantity quantityShipped }
     shipments { id trackingNumber }
   }
-  products { id sku quantity quantityShipped shippingAddress { id itemsTotal } }
+  pickups {
+    id pickupMethodId locationName instructions pickedUpAt
+    address { city }
+    order { id }
+    items { id sku quantity pickup { id } }
+  }
+  products { id sku quantity quantityShipped shippingAddress { id itemsTotal } pickup { id locationName } }
   shipments {
     id trackingNumber trackingLink
     order { id }
@@ -43,16 +49,21 @@ ORDERS_COUNT = 12
 
 
 async def build_orders(flow: OrderFlow) -> list[str]:
-    """Orders with two addresses, a digital product and two shipments each (one per address)."""
+    """Orders with two addresses, a collected pickup, a digital product and two shipments each (one per
+    address)."""
+    pickup_method_id = await flow.pickup_method("Downtown Store")
     ids = []
     for index in range(ORDERS_COUNT):
-        order = await flow.place_order(
-            lines={"SHIRT": 2, "MUG": 1, "LAMP": 1, "EBOOK": 1},
-            consignments=[
-                (US_CA, {"SHIRT": 1, "MUG": 1}, "Flat Rate"),
-                (GB_LONDON, {"SHIRT": 1, "LAMP": 1}, "Per Item"),
-            ],
-        )
+        cart = await flow.cart(SHIRT=2, MUG=1, LAMP=1, SOCKS=1, EBOOK=1)
+        for to, quantities, description in (
+            (US_CA, {"SHIRT": 1, "MUG": 1}, "Flat Rate"),
+            (GB_LONDON, {"SHIRT": 1, "LAMP": 1}, "Per Item"),
+        ):
+            await flow.select(cart, await flow.ship(cart, to, **quantities), description)
+        await flow.pickup(cart, pickup_method_id, SOCKS=1)
+        await flow.set_billing(cart)
+        order = await flow.completed(cart.id)
+        assert (await flow.mark_picked_up(order["id"], order["pickups"][0]["id"]))["errors"] == []
         first = await flow.shipped(
             order, 0, items={"SHIRT": 1, "MUG": 1}, trackingNumber=f"US{index}", shippingProvider="UPS"
         )
@@ -73,9 +84,22 @@ def check_order(order: dict[str, Any]) -> None:
     assert sorted(p["sku"] for p in us["products"]) == ["MUG", "SHIRT"]
     assert sorted(p["sku"] for p in gb["products"]) == ["LAMP", "SHIRT"]
     assert len(us["shipments"]) == len(gb["shipments"]) == 1
+    [pickup] = order["pickups"]
+    assert (pickup["locationName"], pickup["instructions"]) == ("Downtown Store", "Ask at the counter.")
+    assert pickup["pickedUpAt"] is not None and pickup["address"]["city"] == "San Francisco"
+    assert pickup["order"] == {"id": order["id"]}
+    assert [(i["sku"], i["quantity"], i["pickup"]) for i in pickup["items"]] == [("SOCKS", 1, {"id": pickup["id"]})]
     assert sorted((p["sku"], (p["shippingAddress"] or {}).get("id")) for p in order["products"]) == sorted(
-        [("SHIRT", us["id"]), ("MUG", us["id"]), ("SHIRT", gb["id"]), ("LAMP", gb["id"]), ("EBOOK", None)]
+        [
+            ("SHIRT", us["id"]),
+            ("MUG", us["id"]),
+            ("SHIRT", gb["id"]),
+            ("LAMP", gb["id"]),
+            ("SOCKS", None),
+            ("EBOOK", None),
+        ]
     )
+    assert [p["pickup"]["locationName"] for p in order["products"] if p["pickup"]] == ["Downtown Store"]
     first, second = order["shipments"]
     assert first["order"] == second["order"] == {"id": order["id"]}
     assert (first["shippingAddress"]["id"], second["shippingAddress"]["id"]) == (us["id"], gb["id"])

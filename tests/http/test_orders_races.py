@@ -1,5 +1,5 @@
 """Two real server processes, one database: concurrent completions make exactly one order, concurrent
-shipments never ship more than was ordered.
+shipments never ship more than was ordered, concurrent collections of a pickup record one.
 
 Completion locks the checkout row, shipments lock the order row (`SELECT ... FOR UPDATE` on PostgreSQL,
 `BEGIN IMMEDIATE` on SQLite), so the racing requests are serialised across processes. Runs on whichever
@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.storage.models import order_product, orders, shipment
 from tests.factories import StoreFixture
-from tests.order_flow import COMPLETE, CREATE_SHIPMENT, US_CA, OrderFlow
+from tests.order_flow import COMPLETE, CREATE_SHIPMENT, MARK_PICKED_UP, US_CA, OrderFlow
 from tests.servers import GatewayServer, post_graphql, running_servers
 
 pytestmark = pytest.mark.anyio
@@ -179,6 +179,55 @@ async def test_concurrent_shipments_never_over_ship(servers, store: StoreFixture
         )
     assert shipped == ORDERED
     assert await db_count(engine, shipment, store.id) == ORDERED
+
+
+async def test_concurrent_pickups_and_last_shipment_record_one_collection(servers, store: StoreFixture):
+    """markPickedUp calls racing each other and the order's last shipment: one collection, and the final
+    status sees both (each recomputes it under the order lock)."""
+    first, second = servers
+    async with first.client() as client_a, second.client() as client_b:
+        flow = OrderFlow(client_a, store)
+        await flow.shipping()
+        pickup_method_id = await flow.pickup_method()
+        cart = await flow.cart(SHIRT=1, MUG=1)
+        await flow.pickup(cart, pickup_method_id, SHIRT=1)
+        await flow.select(cart, await flow.ship(cart, US_CA, MUG=1))
+        await flow.set_billing(cart)
+        order = await flow.completed(cart.id)
+        mug = next(p for p in order["products"] if p["sku"] == "MUG")
+        ship = {
+            "orderId": order["id"],
+            "shippingAddressId": order["shippingAddresses"][0]["id"],
+            "items": [{"orderProductId": mug["id"], "quantity": 1}],
+        }
+        collect = {"orderId": order["id"], "pickupId": order["pickups"][0]["id"]}
+
+        requests = [
+            post_graphql((client_a, client_b)[index % 2], MARK_PICKED_UP, {"input": collect}, token=store.server_token)
+            for index in range(COMPLETIONS)
+        ]
+        requests.insert(
+            COMPLETIONS // 2, post_graphql(client_b, CREATE_SHIPMENT, {"input": ship}, token=store.server_token)
+        )
+        results = await gather_bounded(*requests)
+
+        collected = 0
+        for status, body in results:
+            data = ok(status, body, servers)
+            payload = data.get("markPickedUp") or data["createShipment"]
+            if "markPickedUp" in data and payload["errors"]:
+                assert [(e["code"], e["field"]) for e in payload["errors"]] == [("ALREADY_PICKED_UP", ["pickupId"])]
+            elif "markPickedUp" in data:
+                collected += 1
+            else:
+                assert payload["errors"] == [], payload["errors"]
+        assert collected == 1
+
+        final = await OrderFlow(client_b, store).order(order["id"])
+        assert final is not None
+        assert final["status"] == "SHIPPED"
+        assert final["pickups"][0]["pickedUpAt"] is not None
+        assert final["itemsShipped"] == 1 and final["dateShipped"] is not None
 
 
 async def test_concurrent_shipments_with_one_idempotency_key_ship_once(

@@ -2,7 +2,8 @@
 
 Two stores, A and B, get the same data through the HTTP API: shipping zone and methods, a pickup location,
 an open checkout with a consignment and a selected option, a checkout ready to complete, an order (placed
-with an idempotency key) with a shipment, and an order without. A is also connected to a carrier.
+with an idempotency key) with a shipment, an order without, and an order to collect in store. A is also
+connected to a carrier.
 
 Then, for EVERY root query and mutation field found by introspecting the running schema, store B's server
 token and storefront token call it with A's ids, and the answer must be identical (request ids and the ids
@@ -153,6 +154,7 @@ PROBES: dict[str, Probe] = {
     ),
     "updateShipment": Probe(slots={"input.shipmentId": "shipment"}, shapes=shapes({"input.trackingNumber"})),
     "deleteShipment": Probe(slots={"input.shipmentId": "shipment"}),
+    "markPickedUp": Probe(slots={"input.orderId": "pickup_order", "input.pickupId": "pickup"}),
     "cancelOrder": Probe(slots={"input.orderId": "unshipped_order"}),
     # shipping configuration
     "createShippingZone": Probe(values={"input.type": "GLOBAL"}),
@@ -342,7 +344,7 @@ def operations(schema: GraphQLSchema) -> list[Operation]:
 #: The kinds of ids a World holds (the values of `Probe.slots`).
 KINDS = (
     "checkout ready_checkout line_item consignment shipping_option pickup_method order unshipped_order "
-    "shipping_address order_product shipment zone method carrier idempotency_key"
+    "shipping_address order_product shipment zone method carrier idempotency_key pickup_order pickup"
 ).split()
 
 
@@ -404,6 +406,10 @@ async def build_world(client: httpx.AsyncClient, store: StoreFixture, *, carrier
     order = await flow.completed((await flow.ready(lines={"SHIRT": 2, "MUG": 1})).id, idempotency_key=idempotency_key)
     shipment = (await flow.shipped(order, 0, items={"SHIRT": 1}))["shipment"]
     unshipped = await flow.place_order(lines={"LAMP": 1})
+    collect = await flow.cart(SOCKS=1)
+    await flow.pickup(collect, pickup, SOCKS=1)
+    await flow.set_billing(collect)
+    pickup_order = await flow.completed(collect.id)
     products = {p["sku"]: p["id"] for p in order["products"]}
 
     checkouts = [cart.id, ready.id, order["checkoutId"], unshipped["checkoutId"]]
@@ -425,6 +431,8 @@ async def build_world(client: httpx.AsyncClient, store: StoreFixture, *, carrier
             "method": [setup.methods["Flat Rate"], setup.methods["Per Item"]],
             "carrier": [carrier or A_CARRIER],
             "idempotency_key": [idempotency_key],
+            "pickup_order": [pickup_order["id"]],
+            "pickup": [pickup_order["pickups"][0]["id"]],
         },
     )
 

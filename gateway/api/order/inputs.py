@@ -126,6 +126,15 @@ class DeleteShipmentInput:
     shipment_id: strawberry.ID = strawberry.field(description="The shipment.")
 
 
-@strawberry.input(description="Cancel an order that has nothing shipped.")
+@strawberry.input(description="Record that the shopper collected a pickup's items in store.")
+class MarkPickedUpInput:
+    order_id: strawberry.ID = strawberry.field(description="The order.")
+    pickup_id: strawberry.ID = strawberry.field(description="One of the order's `pickups` (`OrderPickup.id`).")
+
+    def to_domain(self) -> inputs.MarkPickedUpInput:
+        return inputs.MarkPickedUpInput(order_id=int_id(self.order_id), pickup_id=int_id(self.pickup_id))
+
+
+@strawberry.input(description="Cancel an order that has nothing shipped or picked up.")
 class CancelOrderInput:
     order_id: strawberry.ID = strawberry.field(description="The order.")

@@ -14,6 +14,7 @@ from gateway.api.order.inputs import (
     CompleteCheckoutInput,
     CreateShipmentInput,
     DeleteShipmentInput,
+    MarkPickedUpInput,
     UpdateShipmentInput,
     int_id,
 )
@@ -43,7 +44,7 @@ class ShipmentPayload:
     errors: list[UserError] = strawberry.field(description="Why the change was refused; empty on success.")
 
 
-@strawberry.type(description="Result of cancelling an order.")
+@strawberry.type(description="Result of cancelling an order or recording a pickup.")
 class OrderPayload:
     order: Order | None = strawberry.field(description="The order after the change.")
     errors: list[UserError] = strawberry.field(description="Why the change was refused; empty on success.")
@@ -74,7 +75,8 @@ class OrderMutation:
 
     @strawberry.mutation(
         description="Ship some of an order's products to one of its addresses. Errors: NOT_FOUND, "
-        "ORDER_CANCELLED, REQUIRED, WRONG_SHIPPING_ADDRESS, DUPLICATE_ORDER_PRODUCT, INVALID_QUANTITY, "
+        "ORDER_CANCELLED, PICKUP_NOT_SHIPPABLE (a pickup, or a product collected in store: nothing is created), "
+        "REQUIRED, WRONG_SHIPPING_ADDRESS, DUPLICATE_ORDER_PRODUCT, INVALID_QUANTITY, "
         "OVER_SHIPPED, TOO_LONG, INVALID_URL, IDEMPOTENCY_KEY_REUSED, "
         "IDEMPOTENT_RESULT_DELETED (a replay after the first shipment was deleted: nothing is created).",
         metadata=access("orders:write"),
@@ -121,8 +123,24 @@ class OrderMutation:
         return ShipmentPayload(shipment=None, order=order, errors=errors)
 
     @strawberry.mutation(
-        description="Cancel an order while nothing has shipped (cancelling twice changes nothing). Errors: "
-        "NOT_FOUND, ORDER_HAS_SHIPMENTS.",
+        description="Record that the shopper collected a pickup's items (sets `pickedUpAt`) and recompute the "
+        "order status: COMPLETED for a pickup-only order, SHIPPED once everything else has shipped too. Errors: "
+        "NOT_FOUND, ORDER_CANCELLED, ALREADY_PICKED_UP (collected before: nothing changes).",
+        metadata=access("orders:write"),
+    )
+    async def mark_picked_up(
+        self,
+        info: strawberry.Info,
+        input: Annotated[MarkPickedUpInput, strawberry.argument(description=INPUT)],
+    ) -> OrderPayload:
+        data, store_id = input.to_domain(), info.context.store_id
+        written, errors = await in_transaction(info, lambda conn: orders.mark_picked_up(conn, store_id, data))
+        order = await info.context.loaders.order_by_id.load(written if written is not None else data.order_id)
+        return OrderPayload(order=order, errors=errors)
+
+    @strawberry.mutation(
+        description="Cancel an order while nothing has shipped or been picked up (cancelling twice changes "
+        "nothing). Errors: NOT_FOUND, ORDER_HAS_SHIPMENTS.",
         metadata=access("orders:write"),
     )
     async def cancel_order(

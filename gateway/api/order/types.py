@@ -19,9 +19,13 @@ OrderStatusEnum = described_enum(
     {
         "AWAITING_FULFILLMENT": "Placed; nothing shipped.",
         "PARTIALLY_SHIPPED": "Some physical units shipped.",
-        "SHIPPED": "Every physical unit shipped (`dateShipped` is set).",
-        "COMPLETED": "Nothing to ship: a digital-only order is complete when it is placed.",
-        "CANCELLED": "Cancelled with `cancelOrder` before anything shipped.",
+        "AWAITING_PICKUP": "Nothing left to ship (everything shipped, or a pickup-only order) and a pickup not "
+        "collected yet; `markPickedUp` moves it on.",
+        "SHIPPED": "Every unit to ship shipped (`dateShipped` is set) and every pickup collected; receipt is not "
+        "confirmed.",
+        "COMPLETED": "Nothing was to ship and everything is in the shopper's hands: a digital-only order when "
+        "placed, a pickup-only order once collected.",
+        "CANCELLED": "Cancelled with `cancelOrder` before anything shipped or was picked up.",
     },
 )
 ShippingProviderEnum = described_enum(
@@ -53,12 +57,21 @@ class OrderProduct:
     def price(self) -> Money:
         return money(self.price, self.currency_code)  # type: ignore[arg-type, attr-defined]
 
-    @strawberry.field(description="Where it ships; null for digital goods.")
+    @strawberry.field(description="Where it ships; null for digital goods and for items collected in store.")
     async def shipping_address(self, info: strawberry.Info) -> ShippingAddress | None:
         address_id = self.shipping_address_id  # type: ignore[attr-defined]
         if address_id is None:
             return None
-        return await info.context.loaders.shipping_address_by_id.load(address_id)
+        destination = await info.context.loaders.shipping_address_by_id.load(address_id)
+        return None if destination is None or destination.pickup_method_id is not None else destination
+
+    @strawberry.field(description="Where the shopper collects it; null unless it is an item collected in store.")
+    async def pickup(self, info: strawberry.Info) -> OrderPickup | None:
+        address_id = self.shipping_address_id  # type: ignore[attr-defined]
+        if address_id is None:
+            return None
+        destination = await info.context.loaders.shipping_address_by_id.load(address_id)
+        return destination if destination is not None and destination.pickup_method_id is not None else None
 
 
 @strawberry.type(description="Units of one order product in a shipment.")
@@ -128,6 +141,40 @@ class ShippingAddress:
         return [row for row in rows if row.shipping_address_id == self.id]
 
 
+@strawberry.type(
+    description="Where the shopper collects one pickup consignment's items: the pickup location, frozen at "
+    "purchase. Never shipped (`createShipment` refuses it with PICKUP_NOT_SHIPPABLE); `markPickedUp` records "
+    "the collection."
+)
+class OrderPickup:
+    id: strawberry.ID = strawberry.field(description="Pass as `pickupId` to `markPickedUp`.")
+    address: Address = strawberry.field(description="The pickup location's address.")
+    picked_up_at: datetime | None = strawberry.field(
+        description="When the shopper collected the items (UTC); null until then."
+    )
+
+    @strawberry.field(description="The store's pickup method (location) chosen at checkout.")
+    def pickup_method_id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.pickup_method_id))
+
+    @strawberry.field(description="The location's name at purchase.")
+    def location_name(self) -> str:
+        return self.pickup_location_name or self.shipping_method.removeprefix("Pickup: ")  # type: ignore[attr-defined, no-any-return]
+
+    @strawberry.field(description="What the shopper was told at purchase, e.g. where to ask; null if nothing.")
+    def instructions(self) -> str | None:
+        return self.pickup_instructions  # type: ignore[attr-defined, no-any-return]
+
+    @strawberry.field(description="The products to collect here.")
+    async def items(self, info: strawberry.Info) -> list[OrderProduct]:
+        rows = await info.context.loaders.order_products_by_order_id.load(self.order_id)  # type: ignore[attr-defined]
+        return [row for row in rows if row.shipping_address_id == self.id]
+
+    @strawberry.field(description="The order this pickup belongs to.")
+    async def order(self, info: strawberry.Info) -> Order:
+        return await info.context.loaders.order_by_id.load(self.order_id)  # type: ignore[attr-defined]
+
+
 @strawberry.type(description="A placed order: a completed checkout's snapshot, and its shipments.")
 class Order:
     id: strawberry.ID = strawberry.field(description="Order id.")
@@ -135,17 +182,25 @@ class Order:
     email: str = strawberry.field(description="Shopper's email.")
     currency_code: str = strawberry.field(description="ISO 4217 currency of every amount.")
     billing_address: Address = strawberry.field(description="Billing address at purchase.")
-    items_total: int = strawberry.field(description="Physical units to ship (digital goods are not counted).")
+    items_total: int = strawberry.field(
+        description="Physical units to ship (digital goods and items collected in store are not counted)."
+    )
     items_shipped: int = strawberry.field(description="Physical units shipped so far.")
     date_shipped: datetime | None = strawberry.field(description="When the last item shipped; null until then.")
     checkout_id: strawberry.ID = strawberry.field(description="The checkout it came from.")
     created_at: datetime = strawberry.field(description="When it was placed (UTC).")
 
-    @strawberry.field(description="One per checkout consignment.")
+    @strawberry.field(description="One per shipping consignment of the checkout; pickups are in `pickups`.")
     async def shipping_addresses(self, info: strawberry.Info) -> list[ShippingAddress]:
-        return await info.context.loaders.shipping_addresses_by_order_id.load(self.id)
+        rows = await info.context.loaders.shipping_addresses_by_order_id.load(self.id)
+        return [row for row in rows if row.pickup_method_id is None]
 
-    @strawberry.field(description="Every product, per shipping address; digital goods have none.")
+    @strawberry.field(description="One per pickup consignment of the checkout: items the shopper collects in store.")
+    async def pickups(self, info: strawberry.Info) -> list[OrderPickup]:
+        rows = await info.context.loaders.shipping_addresses_by_order_id.load(self.id)
+        return [row for row in rows if row.pickup_method_id is not None]
+
+    @strawberry.field(description="Every product, per shipping address or pickup; digital goods have neither.")
     async def products(self, info: strawberry.Info) -> list[OrderProduct]:
         return await info.context.loaders.order_products_by_order_id.load(self.id)
 
