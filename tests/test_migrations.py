@@ -97,7 +97,7 @@ async def test_0004_keeps_rows_and_ids_and_never_reuses_a_deleted_highest_id(dat
         await engine.dispose()
 
 
-async def test_0005_takes_pickups_out_of_shipping_and_back(
+async def test_0006_takes_pickups_out_of_shipping_and_back(
     database_url: str, engine: AsyncEngine, client: httpx.AsyncClient, store: StoreFixture
 ) -> None:
     # A mixed order with everything to ship shipped: one mug shipped, one shirt to collect at the store.
@@ -112,9 +112,9 @@ async def test_0005_takes_pickups_out_of_shipping_and_back(
     await flow.shipped(order, 0)
     counts = sa.text("SELECT status, items_total, items_shipped FROM orders WHERE id = :id")
 
-    # Before 0005 the pickup unit counted as a unit to ship, never shipped.
+    # Before 0006 the pickup unit counted as a unit to ship, never shipped.
     await engine.dispose()
-    await asyncio.to_thread(_downgrade, database_url, "0004")
+    await asyncio.to_thread(_downgrade, database_url, "0005")
     async with engine.connect() as conn:
         assert tuple((await conn.execute(counts, {"id": int(order["id"])})).one()) == ("PARTIALLY_SHIPPED", 2, 1)
 
@@ -145,6 +145,7 @@ def _downgrade(url: str, revision: str) -> None:
 
 
 async def test_0005_downgrades_and_upgrades_again(database_url: str, engine: AsyncEngine) -> None:
+    await engine.dispose()
     await asyncio.to_thread(_downgrade, database_url, "0004")
     async with engine.connect() as conn:
         columns = await conn.run_sync(lambda sync: {c["name"] for c in sa.inspect(sync).get_columns("consignment")})

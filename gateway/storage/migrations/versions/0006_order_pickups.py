@@ -10,8 +10,8 @@ ship, so units of pickup destinations leave them, and a non-cancelled order with
 uncollected) pickup gets the status the rules give it: AWAITING_PICKUP once nothing is left to ship.
 Plain SQL that SQLite and PostgreSQL both run. Downgrade puts the units back and drops the columns.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from alembic import op
 
 import gateway.storage.types
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
