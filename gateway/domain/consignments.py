@@ -179,13 +179,7 @@ async def _config_version(conn: AsyncConnection, store_id: int) -> int:
 
 
 async def _requote(
-    conn: AsyncConnection,
-    consignment: Any,
-    items: ItemList,
-    config_version: int,
-    plan: QuotePlan,
-    *,
-    report_lost_selection: bool = False,
+    conn: AsyncConnection, consignment: Any, items: ItemList, config_version: int, plan: QuotePlan
 ) -> dict[str, Any]:
     """Column changes after a consignment's destination or items changed: new quotes, kept selection."""
     if consignment.pickup_method_id is not None:
@@ -199,9 +193,7 @@ async def _requote(
             "quote_warnings": None,
             **selection_columns(None),
         }
-    return await store_quotes(
-        conn, consignment, items, config_version, plan, report_lost_selection=report_lost_selection
-    )
+    return await store_quotes(conn, consignment, items, config_version, plan)
 
 
 async def add_consignments(
@@ -381,6 +373,14 @@ def _item_totals(items: ItemList) -> dict[str, int]:
     return totals
 
 
+async def _items_of(conn: AsyncConnection, store_id: int, consignment_ids: Sequence[str]) -> dict[str, ItemList]:
+    """Each consignment's (line item, quantity) pairs, in one query."""
+    found: dict[str, list[tuple[str, int]]] = {}
+    for row in await queries.consignment_items_by_consignment_ids(conn, store_id, consignment_ids):
+        found.setdefault(row.consignment_id, []).append((row.line_item_id, row.quantity))
+    return {consignment_id: found.get(consignment_id, []) for consignment_id in consignment_ids}
+
+
 async def _current_items(conn: AsyncConnection, store_id: int, consignment_id: str) -> ItemList:
     rows = await queries.consignment_items_by_consignment_ids(conn, store_id, [consignment_id])
     return [(row.line_item_id, row.quantity) for row in rows]
@@ -397,17 +397,28 @@ async def delete_consignment(conn: AsyncConnection, store_id: int, data: DeleteC
 async def refresh_shipping_options(
     conn: AsyncConnection, store_id: int, data: RefreshShippingOptionsInput, plan: QuotePlan
 ) -> str:
-    """Store fresh quotes for one consignment (or every shipping consignment) of a checkout."""
+    """Store fresh quotes for one consignment (or every shipping consignment) of a checkout.
+
+    A refresh follows the merchant's configuration changes, so a selection it cannot keep (its method
+    disabled, the address now in another zone) is remembered as `unavailable_option` and shown as
+    SHIPPING_OPTION_UNAVAILABLE until the shopper chooses again (an earlier such notice is kept).
+    """
     checkout = await lock_for_edit(conn, store_id, data.checkout_id, data.version)
     targets = await _refresh_targets(conn, store_id, checkout.id, data.consignment_id)
     config_version = await _config_version(conn, store_id)
+    ids = [row.id for row in targets]
+    items = await _items_of(conn, store_id, ids)
+    chosen = {row.selected_shipping_option_id for row in targets} - {None}
+    selected = {
+        quote.consignment_id: quote.description
+        for quote in await queries.quotes_by_consignment_ids(conn, store_id, ids)
+        if quote.id in chosen
+    }
     for consignment in targets:
-        items = await _current_items(conn, store_id, consignment.id)
-        await queries.update_consignment(
-            conn,
-            consignment.id,
-            await _requote(conn, consignment, items, config_version, plan, report_lost_selection=True),
-        )
+        changes = await _requote(conn, consignment, items[consignment.id], config_version, plan)
+        if changes["selected_shipping_option_id"] is None:
+            changes["unavailable_option"] = selected.get(consignment.id) or consignment.unavailable_option
+        await queries.update_consignment(conn, consignment.id, changes)
     return await record_edit(conn, store_id, checkout)
 
 
@@ -457,12 +468,13 @@ async def quote_destinations_for_update(
 async def quote_destinations_for_refresh(
     conn: AsyncConnection, store_id: int, data: RefreshShippingOptionsInput
 ) -> list[Destination]:
-    rows = await queries.consignments_by_checkout_ids(conn, store_id, [data.checkout_id])
-    return [
-        (row.address, await _current_items(conn, store_id, row.id))
-        for row in rows
+    rows = [
+        row
+        for row in await queries.consignments_by_checkout_ids(conn, store_id, [data.checkout_id])
         if row.pickup_method_id is None and (data.consignment_id is None or row.id == data.consignment_id)
     ]
+    items = await _items_of(conn, store_id, [row.id for row in rows])
+    return [(row.address, items[row.id]) for row in rows]
 
 
 def assigned_quantities(items: Iterable[Any]) -> dict[str, int]:
