@@ -272,7 +272,7 @@ async def delete_shipment(conn: AsyncConnection, store_id: int, shipment_id: int
     address = (await queries.shipping_addresses_by_ids(conn, store_id, [shipment.shipping_address_id]))[0]
     await queries.update_shipping_address(conn, address.id, {"items_shipped": address.items_shipped - units})
     await queries.delete_shipment(conn, shipment.id)
-    # A shipment to a pickup destination predates 0005 (which took pickup units out of the order's counts).
+    # A shipment to a pickup destination predates migration 0006 (which took pickup units out of the order's counts).
     order_units = 0 if address.pickup_method_id is not None else units
     if order.status != OrderStatus.CANCELLED.value:
         await refresh_status(conn, store_id, order, order.items_shipped - order_units)
