@@ -32,6 +32,7 @@ from gateway.api.loaders import Loaders
 from gateway.api.request_body import RequestRefused, decode_json, operations, read_request, refusal_of
 from gateway.api.schema import GatewaySchema, build_schema
 from gateway.carriers import DEMO_CARRIER_PATH, HttpCarrierTransport, carrier_registry
+from gateway.domain.quotes import SetupCache
 from gateway.domain.tokens import Principal, PrincipalCache, authenticate
 from gateway.graphiql import GraphiQLPage, asset_routes
 from gateway.observability import (
@@ -92,6 +93,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
         self.engine = engine
         self.carriers = carriers
         self.principals = PrincipalCache(settings.token_cache_ttl_s)
+        self.shipping_setups = SetupCache()
         self.throttle = AuthThrottle(
             settings.auth_failures_max, settings.auth_failures_window_s, settings.auth_throttle_addresses
         )
@@ -184,6 +186,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
             engine=self.engine,
             carriers=self.carriers,
             request_id=request_id,
+            shipping_setups=self.shipping_setups,
             lookup=(lambda: self._principal(token, reads, address)) if token is not None else None,
             _reads=reads,
         )

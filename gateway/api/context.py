@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.api.loaders import Loaders
 from gateway.domain.carriers import CarrierTransport
+from gateway.domain.quotes import SetupCache, ShippingSetup
 from gateway.domain.tokens import Principal
 from gateway.storage.db import RequestReads
 
@@ -31,6 +32,8 @@ class Context:
     lookup: Callable[[], Awaitable[Principal | None]] | None = field(default=None, repr=False)
     #: Cost of the request's operations admitted so far (a batch shares one budget).
     cost_spent: int = 0
+    #: The process's shipping setups by configuration version (the app's; a fresh one when none is given).
+    shipping_setups: SetupCache = field(default_factory=SetupCache, repr=False)
     _loaders: Loaders | None = field(default=None, repr=False)
     _reads: RequestReads | None = field(default=None, repr=False)
     _authentication: asyncio.Future[Principal | None] | None = field(default=None, repr=False)
@@ -57,6 +60,14 @@ class Context:
     def store_id(self) -> int:
         assert self.principal is not None, "resolvers run only for authenticated callers"
         return self.principal.store_id
+
+    async def shipping_setup(self, version: int) -> ShippingSetup:
+        """The store's shipping configuration at `version`: from the process cache, or read once per request."""
+        setup = self.shipping_setups.get(self.store_id, version)
+        if setup is None:
+            setup = await self.loaders.shipping_setup_by_store_id.load(self.store_id)  # type: ignore[attr-defined]
+            self.shipping_setups.put(setup)
+        return setup
 
     @property
     def loaders(self) -> Loaders:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,7 +32,7 @@ from gateway.domain.shipping_rates import (
     price,
     table_rates,
 )
-from gateway.domain.staleness import needs_configuration, pricing_digest, stale_consignment_ids
+from gateway.domain.staleness import stale_consignment_ids, zone_digest
 from gateway.domain.zones import match_zone
 from gateway.storage import queries
 
@@ -51,6 +51,32 @@ class ShippingSetup:
     @property
     def version(self) -> int:
         return int(self.store.shipping_config_version)
+
+
+class SetupCache:
+    """Shipping setups by (store, configuration version), per process, LRU-bounded.
+
+    A version names one configuration: every change bumps it in the change's own transaction, so a setup
+    read at version V never goes out of date; a newer version simply misses. `load_setup` reads the store
+    row (and its version) before the zones, so a setup is never older than the version it is filed under.
+    Used by reads only; writes read the configuration under their own transaction.
+    """
+
+    def __init__(self, max_entries: int = 1024) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[tuple[int, int], ShippingSetup] = OrderedDict()
+
+    def get(self, store_id: int, version: int) -> ShippingSetup | None:
+        setup = self._entries.get((store_id, version))
+        if setup is not None:
+            self._entries.move_to_end((store_id, version))
+        return setup
+
+    def put(self, setup: ShippingSetup) -> None:
+        self._entries[(int(setup.store.id), setup.version)] = setup
+        self._entries.move_to_end((int(setup.store.id), setup.version))
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,8 +114,7 @@ async def load_setup(conn: AsyncConnection, store_id: int) -> ShippingSetup:
 async def stale_ids(conn: AsyncConnection, store_id: int, consignments: Sequence[Any]) -> set[str]:
     """Ids of the given consignments whose quotes are stale (reads the configuration only when needed)."""
     version = (await queries.shipping_config_versions(conn, [store_id]))[store_id]
-    setup = await load_setup(conn, store_id) if needs_configuration(consignments, version) else None
-    return stale_consignment_ids(consignments, version, setup)
+    return await stale_consignment_ids(consignments, version, lambda: load_setup(conn, store_id))
 
 
 def fingerprint(address: Mapping[str, Any] | None, items: ItemList, config_version: int) -> str:
@@ -163,8 +188,8 @@ async def quote_parcel(
 ) -> QuoteResult:
     """Every option the store offers for this parcel, cheapest first, with carrier warnings."""
     priced_from = fingerprint(parcel.address, items, setup.version)
-    digest = pricing_digest(setup.store, setup.zones, setup.methods_by_zone, setup.connections, parcel.address)
     zone = match_zone(setup.zones, parcel.address)
+    digest = zone_digest(setup, zone)
     if zone is None:
         return QuoteResult(priced_from, setup.version, None, None, (), (), digest)
     methods = setup.methods_by_zone.get(zone.id, ())
@@ -252,35 +277,16 @@ def quote_rows(consignment: Any, result: QuoteResult, currency_code: str) -> lis
 
 
 async def store_quotes(
-    conn: AsyncConnection,
-    consignment: Row[Any],
-    items: ItemList,
-    config_version: int,
-    plan_: QuotePlan,
-    *,
-    report_lost_selection: bool = False,
+    conn: AsyncConnection, consignment: Row[Any], items: ItemList, config_version: int, plan_: QuotePlan
 ) -> dict[str, Any]:
     """Replace the consignment's quotes with the planned ones that match its current inputs.
 
     Returns the consignment column changes: quote bookkeeping plus the selection, kept (at its new
-    price) only when an option of the same method is still offered. With `report_lost_selection` (a
-    refresh after the merchant changed the configuration) a selection that is no longer offered is
-    remembered as `unavailable_option`, so the shopper is told why it went; otherwise (the shopper changed
-    the address or items) the new options simply replace the old ones.
+    price) only when an option of the same method is still offered.
     """
     result = None
     if consignment.address is not None and consignment.pickup_method_id is None:
         result = plan_.get(fingerprint(consignment.address, items, config_version))
-    lost = None
-    if report_lost_selection and consignment.selected_shipping_option_id is not None:
-        lost = next(
-            (
-                row.description
-                for row in await queries.quotes_by_consignment_ids(conn, consignment.store_id, [consignment.id])
-                if row.id == consignment.selected_shipping_option_id
-            ),
-            None,
-        )
     rows = quote_rows(consignment, result, consignment.currency_code) if result else []
     await queries.replace_quotes(conn, consignment.id, rows)
     changes: dict[str, Any] = {
@@ -293,15 +299,13 @@ async def store_quotes(
     }
     kept = next((row for row in rows if row["option_key"] == consignment.selected_option_key), None)
     changes.update(selection_columns(kept))
-    if kept is None and report_lost_selection:
-        # Keep an earlier notice; record a newly lost selection.
-        changes["unavailable_option"] = lost if lost is not None else consignment.unavailable_option
     return changes
 
 
 def selection_columns(quote: Mapping[str, Any] | None) -> dict[str, Any]:
     """The consignment's selection columns for `quote` (None: no selection). Any new state of the selection
-    clears the notice about a removed option (a refresh that loses the selection sets it again)."""
+    clears the notice about a removed option (a refresh that loses the selection sets it again, see
+    `gateway.domain.consignments.refresh_shipping_options`)."""
     if quote is None:
         return {
             "selected_shipping_option_id": None,

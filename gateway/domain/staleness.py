@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from gateway.domain.shipping_rates import MethodType
@@ -34,27 +34,27 @@ _ZONE_PRICING = (
 _METHOD_PRICING = ("id", "name", "type", "enabled", "settings", "handling_fee_type", "handling_fee_value")
 
 
-def pricing_digest(
-    store: Any,
-    zones: Sequence[Any],
-    methods_by_zone: Mapping[int, Sequence[Any]],
-    connections: Mapping[str, Any],
-    address: Mapping[str, Any],
-) -> str:
-    """Digest of everything a quote for `address` is priced from, in the configuration given."""
-    zone = match_zone(zones, address)
+def pricing_digest(setup: Any, address: Mapping[str, Any]) -> str:
+    """Digest of everything a quote for `address` is priced from, in `setup`'s configuration (a
+    `gateway.domain.quotes.ShippingSetup`: store, zones, methods_by_zone, connections)."""
+    return zone_digest(setup, match_zone(setup.zones, address))
+
+
+def zone_digest(setup: Any, zone: Any | None) -> str:
+    """Digest of what a quote priced in `zone` (the zone the address matches; None: no zone) depends on."""
+    store = setup.store
     document: dict[str, Any] = {
         "store": [store.currency_code, store.weight_unit, store.origin_address],
         "zone": None,
     }
     if zone is not None:
-        methods = sorted(methods_by_zone.get(zone.id, ()), key=lambda row: row.id)
+        methods = sorted(setup.methods_by_zone.get(zone.id, ()), key=lambda row: row.id)
         carriers = sorted(
             {(m.settings or {}).get("carrier_id", "") for m in methods if m.type == MethodType.CARRIER.value}
         )
         document["zone"] = [getattr(zone, column) for column in _ZONE_PRICING]
         document["methods"] = [[getattr(method, column) for column in _METHOD_PRICING] for method in methods]
-        document["carriers"] = [_connection_state(connections.get(carrier_id)) for carrier_id in carriers]
+        document["carriers"] = [_connection_state(setup.connections.get(carrier_id)) for carrier_id in carriers]
     encoded = json.dumps(document, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(encoded.encode()).hexdigest()
 
@@ -66,31 +66,23 @@ def _connection_state(connection: Any) -> list[Any] | None:
     return [connection.carrier_id, bool(connection.enabled), hashlib.sha256(credentials.encode()).hexdigest()]
 
 
-def needs_configuration(consignments: Iterable[Any], config_version: int) -> bool:
-    """Whether telling stale from fresh needs the configuration (the counter moved since some quote)."""
-    return any(_version_moved(row, config_version) for row in consignments)
-
-
-def stale_consignment_ids(consignments: Iterable[Any], config_version: int, setup: Any | None) -> set[str]:
+async def stale_consignment_ids(
+    consignments: Sequence[Any], config_version: int, load_setup: Callable[[], Awaitable[Any]]
+) -> set[str]:
     """Ids of the shipping consignments whose quotes are stale.
 
-    `setup` (a `gateway.domain.quotes.ShippingSetup`) is needed only when `needs_configuration` says so."""
-    stale = set()
-    for row in consignments:
-        if row.pickup_method_id is not None:
-            continue
-        if row.quote_fingerprint is None:
+    `load_setup` gives the store's current configuration; it is awaited (once) only when the counter moved
+    since some quote, so a checkout quoted at the current version costs no configuration read."""
+    moved = [row for row in consignments if _version_moved(row, config_version)]
+    setup = await load_setup() if moved else None
+    stale = {row.id for row in consignments if row.pickup_method_id is None and row.quote_fingerprint is None}
+    for row in moved:
+        if (
+            row.quote_pricing_digest is None
+            or row.address is None
+            or row.quote_pricing_digest != pricing_digest(setup, row.address)
+        ):
             stale.add(row.id)
-        elif _version_moved(row, config_version):
-            if setup is None:
-                raise ValueError("the configuration is needed to tell stale quotes from fresh ones")
-            if (
-                row.quote_pricing_digest is None
-                or row.address is None
-                or row.quote_pricing_digest
-                != pricing_digest(setup.store, setup.zones, setup.methods_by_zone, setup.connections, row.address)
-            ):
-                stale.add(row.id)
     return stale
 
 

@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from gateway.domain.staleness import needs_configuration, pricing_digest, stale_consignment_ids
+from gateway.domain.quotes import SetupCache
+from gateway.domain.staleness import pricing_digest, stale_consignment_ids
 
-STORE = SimpleNamespace(currency_code="USD", weight_unit="kg", origin_address={"country_code": "US"})
+STORE = SimpleNamespace(id=1, currency_code="USD", weight_unit="kg", origin_address={"country_code": "US"})
 CA = {"country_code": "US", "state_or_province_code": "CA", "postal_code": "94105"}
 
 
@@ -51,7 +52,8 @@ def digest(zones: list[Zone], methods: list[Method], connections: dict[str, Any]
     by_zone: dict[int, list[Method]] = {}
     for method in methods:
         by_zone.setdefault(method.zone_id, []).append(method)
-    return pricing_digest(STORE, zones, by_zone, connections or {}, CA)
+    setup = SimpleNamespace(store=STORE, zones=zones, methods_by_zone=by_zone, connections=connections or {})
+    return pricing_digest(setup, CA)
 
 
 BASE = digest([US, FR], [FLAT, POSTE])
@@ -109,11 +111,18 @@ def _row(**fields: Any) -> Any:
     return SimpleNamespace(**{**values, **fields})
 
 
-def test_the_counter_is_the_fast_path_and_the_digest_decides_when_it_moved():
+@pytest.mark.anyio
+async def test_the_counter_is_the_fast_path_and_the_digest_decides_when_it_moved():
     setup = SimpleNamespace(store=STORE, zones=[US, FR], methods_by_zone={1: [FLAT], 2: [POSTE]}, connections={})
+    loads = []
+
+    async def load() -> Any:
+        loads.append(1)
+        return setup
+
     fresh = _row(id="fresh", quote_pricing_digest="anything")
-    assert not needs_configuration([fresh], 3)
-    assert stale_consignment_ids([fresh], 3, None) == set()
+    assert await stale_consignment_ids([fresh], 3, load) == set()
+    assert loads == []  # quoted at the current version: no configuration read
 
     same = _row(id="same", quote_config_version=2, quote_pricing_digest=digest([US, FR], [FLAT, POSTE]))
     changed = _row(id="changed", quote_config_version=2, quote_pricing_digest="old")
@@ -121,7 +130,19 @@ def test_the_counter_is_the_fast_path_and_the_digest_decides_when_it_moved():
     unquoted = _row(id="unquoted", quote_fingerprint=None, quote_pricing_digest=None)
     pickup = _row(id="pickup", pickup_method_id=1, address=None, quote_fingerprint=None, quote_pricing_digest=None)
     rows = [same, changed, legacy, unquoted, pickup]
-    assert needs_configuration(rows, 3)
-    assert stale_consignment_ids(rows, 3, setup) == {"changed", "legacy", "unquoted"}
-    with pytest.raises(ValueError):
-        stale_consignment_ids(rows, 3, None)
+    assert await stale_consignment_ids(rows, 3, load) == {"changed", "legacy", "unquoted"}
+    assert loads == [1]  # read once for all of them
+
+
+def test_the_setup_cache_files_by_store_and_version_and_forgets_the_oldest():
+    cache = SetupCache(max_entries=2)
+    setups = [
+        SimpleNamespace(store=SimpleNamespace(id=store_id), version=version)
+        for store_id, version in ((1, 1), (1, 2), (2, 1))
+    ]
+    for setup in setups:
+        cache.put(setup)  # type: ignore[arg-type]
+    assert cache.get(1, 1) is None  # evicted
+    assert cache.get(1, 2) is setups[1]
+    assert cache.get(2, 1) is setups[2]
+    assert cache.get(1, 3) is None

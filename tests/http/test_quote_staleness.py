@@ -141,6 +141,29 @@ async def test_each_pricing_input_makes_exactly_its_quotes_stale(shop: Store, ap
     ]
 
 
+async def test_after_an_unrelated_change_reads_check_the_configuration_once_per_version(
+    shop: Store, api: ShippingApi, sql_counter: Any
+):
+    cart, _ = shop.carts["US"]
+    await api.update_zone(shop.zones["FR"], name="France")
+
+    def zone_reads() -> int:
+        return sum("FROM shipping_zone" in statement for statement in sql_counter.statements)
+
+    sql_counter.reset()
+    first = await cart.read()
+    assert zone_reads() == 1  # the quote predates the change: its configuration is read and compared
+    sql_counter.reset()
+    assert await cart.read() == first
+    assert zone_reads() == 0  # that version's configuration is known now
+
+    # A new version is read afresh: a change that matters is never hidden by what was read before.
+    await api.update_method(shop.methods["Flat"], rate="6.50")
+    sql_counter.reset()
+    assert "SHIPPING_QUOTE_STALE" in problems_of(await cart.read())
+    assert zone_reads() == 1
+
+
 async def test_an_unrelated_change_keeps_options_selectable_and_the_checkout_completable(shop: Store, api: ShippingApi):
     cart, cid = shop.carts["US"]
     before = await cart.read()

@@ -16,7 +16,7 @@ from gateway.api.permissions import access
 from gateway.domain.consignments import assigned_quantities
 from gateway.domain.problems import CheckoutProblem as DomainCheckoutProblem
 from gateway.domain.problems import ProblemCode, checkout_problems, is_frozen
-from gateway.domain.staleness import needs_configuration, stale_consignment_ids
+from gateway.domain.staleness import stale_consignment_ids
 
 if TYPE_CHECKING:
     from gateway.api.order.types import Order
@@ -253,10 +253,7 @@ class Checkout:
             loaders.shipping_config_version_by_store_id.load(self.store_id),  # type: ignore[attr-defined]
             loaders.pickup_methods_by_store_id.load(self.store_id),  # type: ignore[attr-defined]
         )
-        setup = None
-        if needs_configuration(consignments, version):
-            setup = await loaders.shipping_setup_by_store_id.load(self.store_id)  # type: ignore[attr-defined]
-        stale = stale_consignment_ids(consignments, version, setup)
+        stale = await stale_consignment_ids(consignments, version, lambda: info.context.shipping_setup(version))
         enabled = {row.id for row in pickups if row.enabled}
         assigned = assigned_quantities(items)
         return [
