@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.engine import Row
@@ -154,17 +156,31 @@ async def touch(conn: AsyncConnection, checkout: Row[Any], **changes: Any) -> No
 
 async def record_edit(conn: AsyncConnection, store_id: int, checkout: Row[Any]) -> str:
     """Recompute the checkout's totals from its consignments and record the edit."""
-    consignments = await queries.consignments_by_checkout_ids(conn, store_id, [checkout.id])
-    shipping = sum((row.shipping_cost for row in consignments), ZERO)
-    handling = sum((row.handling_cost for row in consignments), ZERO)
-    await touch(
-        conn,
-        checkout,
-        shipping_cost_total=shipping,
-        handling_cost_total=handling,
-        grand_total=checkout.subtotal + shipping + handling,
-    )
+    await record_edits(conn, store_id, [checkout])
     return str(checkout.id)
+
+
+async def record_edits(conn: AsyncConnection, store_id: int, checkouts: Sequence[Row[Any]]) -> None:
+    """`record_edit` for several checkouts in two statements (their consignments read at once)."""
+    costs: dict[str, tuple[Decimal, Decimal]] = {}
+    for row in await queries.consignments_by_checkout_ids(conn, store_id, [checkout.id for checkout in checkouts]):
+        shipping, handling = costs.get(row.checkout_id, (ZERO, ZERO))
+        costs[row.checkout_id] = (shipping + row.shipping_cost, handling + row.handling_cost)
+    now = utcnow()
+    rows = []
+    for checkout in checkouts:
+        shipping, handling = costs.get(checkout.id, (ZERO, ZERO))
+        rows.append(
+            {
+                "id": checkout.id,
+                "version": checkout.version + 1,
+                "updated_at": now,
+                "shipping_cost_total": shipping,
+                "handling_cost_total": handling,
+                "grand_total": checkout.subtotal + shipping + handling,
+            }
+        )
+    await queries.update_checkouts(conn, rows)
 
 
 async def set_billing_address(conn: AsyncConnection, store_id: int, data: SetBillingAddressInput) -> str:

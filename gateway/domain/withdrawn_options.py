@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.domain.checkout import record_edit
+from gateway.domain.checkout import record_edits
 from gateway.storage import queries
 
 
@@ -21,12 +21,10 @@ async def withdraw_options(
     conn: AsyncConnection, store_id: int, method_ids: Sequence[int], option_keys: Sequence[str] = ()
 ) -> None:
     """Clear open checkouts' selections of these methods (and option keys, e.g. a zone's free shipping)."""
-    checkout_ids = await queries.checkouts_quoting(conn, store_id, method_ids, option_keys)
-    if not checkout_ids:
+    locked = await queries.lock_checkouts_quoting(conn, store_id, method_ids, option_keys)
+    # A checkout completed while we waited for its lock is frozen: withdraw_quotes skips it too.
+    still_open = [checkout for checkout in locked if checkout.completed_at is None]
+    if not still_open:
         return
-    locked = [await queries.lock_checkout(conn, store_id, checkout_id) for checkout_id in checkout_ids]
     await queries.withdraw_quotes(conn, store_id, method_ids, option_keys)
-    for checkout in locked:
-        # A checkout completed while we waited for its lock is frozen: withdraw_quotes skipped it too.
-        if checkout is not None and checkout.completed_at is None:
-            await record_edit(conn, store_id, checkout)
+    await record_edits(conn, store_id, still_open)

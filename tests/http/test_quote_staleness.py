@@ -212,6 +212,33 @@ async def test_deleting_the_selected_method_clears_the_selection_and_says_why(sh
     assert problems_of(checkout, cid) == []
 
 
+async def test_a_delete_clears_every_open_selection_in_statements_that_do_not_grow_with_them(
+    api: ShippingApi, sql_counter: Any
+):
+    zone = await api.zone("US", "COUNTRY", [{"countryCode": "US"}])
+    await api.method(zone, "Express", "PER_ORDER", rate="9.00")
+
+    async def delete_chosen_by(carts: int) -> int:
+        flat = await api.method(zone, "Flat", "PER_ORDER", rate="5.00")
+        opened = []
+        for _ in range(carts):
+            cart = await api.cart(MUG=1)
+            consignment = await cart.ship(ship_to("US", "CA", "94105"), MUG=1)
+            await cart.selected(consignment["id"], option(consignment, "Flat")["id"])
+            opened.append(cart)
+        sql_counter.reset()
+        assert (await api.server(DELETE_METHOD, "deleteShippingMethod", {"id": flat}))["errors"] == []
+        count = sql_counter.count
+        for cart in opened:
+            checkout = await cart.read()
+            assert totals(checkout) == ("7.50", "0.00", "0.00", "7.50")
+            assert checkout["consignments"][0]["selectedShippingOption"] is None
+        return count
+
+    # Lock, clear, delete the quotes, read the consignments, one executemany: the same for 2 and 6 checkouts.
+    assert await delete_chosen_by(2) == await delete_chosen_by(6)
+
+
 async def test_deleting_the_zone_clears_selections_of_its_methods_and_its_free_shipping(api: ShippingApi):
     zone = await api.zone("US", "COUNTRY", [{"countryCode": "US"}], freeShipping={"enabled": True})
     await api.method(zone, "Flat", "PER_ORDER", rate="5.00")

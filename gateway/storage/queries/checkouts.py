@@ -46,6 +46,21 @@ async def update_checkout(conn: AsyncConnection, checkout_id: str, values: dict[
     await conn.execute(sa.update(checkout).where(checkout.c.id == checkout_id).values(**values))
 
 
+async def update_checkouts(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    """Apply each row's values (the same columns in every row) to the checkout `row["id"]`: one executemany."""
+    if not rows:
+        return
+    columns = [name for name in rows[0] if name != "id"]
+    stmt = (
+        sa.update(checkout)
+        .where(checkout.c.id == sa.bindparam("checkout_id"))
+        .values({name: sa.bindparam(f"new_{name}") for name in columns})
+    )
+    await conn.execute(
+        stmt, [{"checkout_id": row["id"], **{f"new_{name}": row[name] for name in columns}} for row in rows]
+    )
+
+
 async def insert_line_items(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
     await conn.execute(sa.insert(line_item), rows)
 
@@ -168,17 +183,19 @@ def _removed_quotes(store_id: int, method_ids: Sequence[int], option_keys: Seque
     )
 
 
-async def checkouts_quoting(
+async def lock_checkouts_quoting(
     conn: AsyncConnection, store_id: int, method_ids: Sequence[int], option_keys: Sequence[str]
-) -> list[str]:
-    """Ids of open checkouts with a quote for one of the methods (or option keys), sorted."""
+) -> Rows:
+    """Open checkouts with a quote for one of the methods (or option keys), locked in id order (one
+    statement, so concurrent deleters cannot deadlock). A row may have completed while the lock was awaited."""
+    quoting = sa.select(shipping_quote.c.checkout_id).where(_removed_quotes(store_id, method_ids, option_keys))
     stmt = (
-        sa.select(shipping_quote.c.checkout_id)
-        .where(_removed_quotes(store_id, method_ids, option_keys))
-        .distinct()
-        .order_by(shipping_quote.c.checkout_id)
+        sa.select(checkout)
+        .where(checkout.c.store_id == store_id, checkout.c.id.in_(quoting))
+        .order_by(checkout.c.id)
+        .with_for_update()
     )
-    return [row.checkout_id for row in (await conn.execute(stmt)).all()]
+    return (await conn.execute(stmt)).all()
 
 
 async def withdraw_quotes(
