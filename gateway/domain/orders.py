@@ -9,6 +9,7 @@ completions produce exactly one order.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import Enum
 from typing import Any
 
@@ -22,6 +23,7 @@ from gateway.domain.inputs import CompleteCheckoutInput, MarkPickedUpInput
 from gateway.domain.problems import CheckoutProblem, ProblemCode, checkout_problems
 from gateway.domain.quotes import stale_ids
 from gateway.storage import queries
+from gateway.storage.types import Record
 
 
 class OrderStatus(str, Enum):
@@ -236,13 +238,15 @@ async def lock_order(conn: AsyncConnection, store_id: int, order_id: int, field:
     return order
 
 
-async def refresh_status(conn: AsyncConnection, store_id: int, order: Row[Any], items_shipped: int) -> None:
+async def refresh_status(
+    conn: AsyncConnection, order: Row[Any], items_shipped: int, destinations: Sequence[Any]
+) -> None:
     """Store the order's new `items_shipped` and the status `status_for` gives it (under the order lock).
 
-    Reads the order's destinations for the pickup counts, so call it after writing them. `dateShipped` is
-    set when the last unit to ship ships (kept while it stays so), whatever the pickups.
+    `destinations` are the order's shipping addresses and pickups as they are now (the caller read them
+    under the lock; their collections count). `dateShipped` is set when the last unit to ship ships (kept
+    while it stays so), whatever the pickups.
     """
-    destinations = await queries.shipping_addresses_by_order_ids(conn, store_id, [order.id])
     pickups = [row for row in destinations if row.pickup_method_id is not None]
     collected = sum(1 for row in pickups if row.picked_up_at is not None)
     status = status_for(order.items_total, items_shipped, len(pickups), collected)
@@ -268,8 +272,8 @@ async def mark_picked_up(conn: AsyncConnection, store_id: int, data: MarkPickedU
     order = await lock_order(conn, store_id, data.order_id)
     if order.status == OrderStatus.CANCELLED.value:
         raise InvalidInput.one(ErrorCode.ORDER_CANCELLED, "the order is cancelled", ("orderId",))
-    found = await queries.shipping_addresses_by_ids(conn, store_id, [data.pickup_id])
-    pickup = found[0] if found and found[0].order_id == order.id and found[0].pickup_method_id is not None else None
+    destinations = await queries.shipping_addresses_by_order_ids(conn, store_id, [order.id])
+    pickup = next((row for row in destinations if row.id == data.pickup_id and row.pickup_method_id is not None), None)
     if pickup is None:
         raise NotFound.one(ErrorCode.NOT_FOUND, "no such pickup on this order", ("pickupId",))
     if pickup.picked_up_at is not None:
@@ -278,8 +282,10 @@ async def mark_picked_up(conn: AsyncConnection, store_id: int, data: MarkPickedU
             f"collected already, at {pickup.picked_up_at.isoformat()}",
             ("pickupId",),
         )
-    await queries.update_shipping_address(conn, pickup.id, {"picked_up_at": utcnow()})
-    await refresh_status(conn, store_id, order, order.items_shipped)
+    collected = Record({**pickup._mapping, "picked_up_at": utcnow()})
+    await queries.update_shipping_address(conn, pickup.id, {"picked_up_at": collected.picked_up_at})
+    current = [collected if row.id == pickup.id else row for row in destinations]
+    await refresh_status(conn, order, order.items_shipped, current)
     return order.id
 
 

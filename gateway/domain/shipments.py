@@ -216,7 +216,7 @@ async def create_shipment(conn: AsyncConnection, store_id: int, data: CreateShip
     for item in data.items:
         await queries.add_quantity_shipped(conn, item.order_product_id, item.quantity)
     await queries.update_shipping_address(conn, address.id, {"items_shipped": address.items_shipped + units})
-    await refresh_status(conn, store_id, order, order.items_shipped + units)
+    await refresh_status(conn, order, order.items_shipped + units, destinations)
     if data.idempotency_key is not None:
         await idempotency.record(conn, store_id, "createShipment", data.idempotency_key, str(shipment_id))
     return shipment_id
@@ -269,11 +269,12 @@ async def delete_shipment(conn: AsyncConnection, store_id: int, shipment_id: int
     units = sum(item.quantity for item in items)
     for item in items:
         await queries.add_quantity_shipped(conn, item.order_product_id, -item.quantity)
-    address = (await queries.shipping_addresses_by_ids(conn, store_id, [shipment.shipping_address_id]))[0]
+    destinations = await queries.shipping_addresses_by_order_ids(conn, store_id, [order.id])
+    address = next(row for row in destinations if row.id == shipment.shipping_address_id)
     await queries.update_shipping_address(conn, address.id, {"items_shipped": address.items_shipped - units})
     await queries.delete_shipment(conn, shipment.id)
     # A shipment to a pickup destination predates migration 0006 (which took pickup units out of the order's counts).
     order_units = 0 if address.pickup_method_id is not None else units
     if order.status != OrderStatus.CANCELLED.value:
-        await refresh_status(conn, store_id, order, order.items_shipped - order_units)
+        await refresh_status(conn, order, order.items_shipped - order_units, destinations)
     return order.id
