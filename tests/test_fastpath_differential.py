@@ -277,6 +277,53 @@ async def test_generated_queries_answer_identically(pair: Pair):
     assert outcomes["fast"] >= RANDOM_QUERIES // 2, outcomes
 
 
+PAGE_INFO_QUERY = (
+    "query($first: Int, $after: String) {{ {field}(first: $first, after: $after) {{ "
+    "edges {{ cursor }} pageInfo {{ hasNextPage hasPreviousPage startCursor endCursor }} }} }}"
+)
+FILTERED_PAGE_INFO_QUERY = (
+    "query($first: Int, $after: String, $filter: OrderFilter) { orders(first: $first, after: $after, filter: $filter) "
+    "{ pageInfo { startCursor hasPreviousPage endCursor hasNextPage } } }"
+)
+
+
+async def test_page_info_answers_identically(pair: Pair):
+    """Every PageInfo field, on first pages and pages after each cursor (also past the end, and with a
+    filter the cursor's order does not match), from the fast path and identical to standard execution."""
+    world = await build_world(pair)
+    token = pair.store.server_token
+    seen: set[tuple[bool, bool, bool]] = set()
+    for field, cursors in (
+        ("orders", world.order_cursors),
+        ("checkouts", world.checkout_cursors),
+        ("products", world.product_cursors),
+    ):
+        document = PAGE_INFO_QUERY.format(field=field)
+        last = (await pair.compare(document, {"first": 100}, token=token))["body"]["data"][field]["edges"][-1]
+        for after in [None, *cursors, last["cursor"]]:
+            for first in (0, 1, 2, 100):
+                result = await pair.compare(document, {"first": first, "after": after}, token=token)
+                assert result["fast"], (field, first, after, result["body"])
+                connection = result["body"]["data"][field]
+                info, edges = connection["pageInfo"], connection["edges"]
+                assert info["startCursor"] == (edges[0]["cursor"] if edges else None)
+                assert info["hasPreviousPage"] is (after is not None)  # nothing is filtered or deleted here
+                seen.add((info["hasPreviousPage"], info["hasNextPage"], info["startCursor"] is None))
+    filtered: set[bool] = set()
+    for status in ("CANCELLED", "AWAITING_FULFILLMENT"):
+        for after in world.order_cursors:
+            variables = {"first": 2, "after": after, "filter": {"status": status}}
+            result = await pair.compare(FILTERED_PAGE_INFO_QUERY, variables, token=token)
+            assert result["fast"], (variables, result["body"])
+            filtered.add(result["body"]["data"]["orders"]["pageInfo"]["hasPreviousPage"])
+    # The newest order is not cancelled: after its cursor no cancelled order precedes; after the next one's, one does.
+    assert filtered == {False, True}
+    # Both values of every field were compared, with and without edges.
+    assert {previous for previous, _, _ in seen} == {False, True}
+    assert {following for _, following, _ in seen} == {False, True}
+    assert {no_edges for _, _, no_edges in seen} == {False, True}
+
+
 async def test_refused_requests_answer_identically(pair: Pair):
     query = bench_operations.ORDER_HISTORY
     answered = pair.plans.answered

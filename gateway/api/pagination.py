@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -17,10 +17,20 @@ K = TypeVar("K")
 C = TypeVar("C")
 
 
-@strawberry.type(description="Where a page sits in a connection.")
+@strawberry.type(
+    description="Where a page sits in a connection (Relay cursor connections). Paging is forward only "
+    "(`first` / `after`)."
+)
 class PageInfo:
     has_next_page: bool = strawberry.field(description="True when another page follows this one.")
-    end_cursor: str | None = strawberry.field(description="Pass as `after` to fetch the next page.")
+    has_previous_page: bool = strawberry.field(
+        description="True when items come before this page: `after` was given and at least one item of the list "
+        "(with the same filter) sorts at or before it. False on the first page."
+    )
+    start_cursor: str | None = strawberry.field(description="Cursor of the page's first edge; null when it has none.")
+    end_cursor: str | None = strawberry.field(
+        description="Cursor of the page's last edge, to pass as `after` for the next page; null when it has none."
+    )
 
 
 def encode_cursor(kind: str, key: int | str) -> str:
@@ -79,17 +89,25 @@ def check_page_size(first: int) -> None:
 def build_connection(
     connection_type: type[C],
     edge_type: type,
-    rows: list[object],
+    rows: Sequence[object],
     first: int,
     cursor_for: Callable[[object], str],
+    *,
+    has_previous_page: bool,
 ) -> C:
-    """A connection from `first + 1` fetched rows: the extra row only tells that another page exists."""
+    """A connection from `first + 1` fetched rows: the extra row only tells that another page exists.
+    `has_previous_page` comes from the same read (see `gateway.storage.queries.paging`)."""
     page = rows[:first]
     edges = [edge_type(cursor=cursor_for(row), node=row) for row in page]
     return connection_type(  # type: ignore[call-arg]
         edges=edges,
-        nodes=page,
-        page_info=PageInfo(has_next_page=len(rows) > first, end_cursor=edges[-1].cursor if edges else None),
+        nodes=list(page),
+        page_info=PageInfo(
+            has_next_page=len(rows) > first,
+            has_previous_page=has_previous_page,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
     )
 
 

@@ -81,6 +81,7 @@ AREAS: Final[dict[str, str]] = {
     "RateRange": "shipping",
     "HandlingFee": "shipping",
     "PickupMethod": "shipping",
+    "CarrierAccount": "shipping",
     "CarrierConnection": "shipping",
     # mutation results: what they hold is read with its own area's read scope (a write scope alone does not
     # read the order it changed)

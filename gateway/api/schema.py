@@ -27,6 +27,7 @@ from gateway.api.limits import (
 from gateway.api.order.mutations import OrderMutation
 from gateway.api.order.queries import OrderQuery
 from gateway.api.permissions import AccessControl
+from gateway.api.scalars import SCALAR_OVERRIDES
 from gateway.api.shipping.mutations import ShippingMutation
 from gateway.api.shipping.queries import ShippingQuery
 from gateway.observability import OperationObserver, tracing_extensions
@@ -73,6 +74,7 @@ def build_schema(
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
+        scalar_overrides=SCALAR_OVERRIDES,
         extensions=[
             # First, so it sees errors after ErrorShaping gave them codes (exit hooks run in reverse).
             OperationObserver,

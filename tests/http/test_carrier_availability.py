@@ -1,7 +1,7 @@
 """Carrier connections say what this gateway process can really quote.
 
 A store's connection outlives the operator's carrier registry (`GATEWAY_CARRIERS`): after a restart with
-another registry, a carrier the store connected to may no longer be registered. `carrierConnections` must
+another registry, a carrier the store connected to may no longer be registered. `carrierAccounts` must
 then list it as connected but not available (and not enabled), quoting must skip it with a warning that
 says why, and carriers that are neither registered nor connected are never listed. `seed-demo` connects
 the demo carrier only when the running settings register it.
@@ -34,14 +34,14 @@ pytestmark = pytest.mark.anyio
 
 REPO = Path(__file__).resolve().parents[2]
 FIELDS = "carrierId name connected available enabled"
-CONNECTIONS = "query { carrierConnections { " + FIELDS + " } }"
+CONNECTIONS = "query { carrierAccounts { " + FIELDS + " } }"
 CONNECT = (
-    "mutation($input: ConnectCarrierInput!) { connectCarrier(input: $input) { carrierConnection { "
+    "mutation($input: ConnectCarrierInput!) { connectCarrier(input: $input) { carrierAccount { "
     + FIELDS
     + " } errors { code message field } } }"
 )
 DISCONNECT = (
-    "mutation($input: DisconnectCarrierInput!) { disconnectCarrier(input: $input) { carrierConnection { "
+    "mutation($input: DisconnectCarrierInput!) { disconnectCarrier(input: $input) { carrierAccount { "
     + FIELDS
     + " } errors { code message field } } }"
 )
@@ -81,7 +81,7 @@ async def gateway(database_url: str, engine: Any, carriers: dict[str, Any]) -> A
 
 
 async def connections(client: httpx.AsyncClient, token: str) -> list[dict[str, Any]]:
-    return data(await gql(client, CONNECTIONS, token=token))["carrierConnections"]  # type: ignore[no-any-return]
+    return data(await gql(client, CONNECTIONS, token=token))["carrierAccounts"]  # type: ignore[no-any-return]
 
 
 def listed(carrier_id: str, name: str, *, connected: bool, available: bool, enabled: bool) -> dict[str, Any]:
@@ -109,7 +109,7 @@ async def test_connection_whose_carrier_is_no_longer_registered_is_unavailable_a
         api = ShippingApi(client, store)
         payload = await api.server(CONNECT, "connectCarrier", {"carrierId": "acme", "credentials": []})
         assert payload == {
-            "carrierConnection": listed("acme", "Acme Express", connected=True, available=True, enabled=True),
+            "carrierAccount": listed("acme", "Acme Express", connected=True, available=True, enabled=True),
             "errors": [],
         }
         zone = await api.zone("US", "COUNTRY", [{"countryCode": "US"}])
@@ -135,7 +135,7 @@ async def test_connection_whose_carrier_is_no_longer_registered_is_unavailable_a
         assert "not available on this gateway" in warnings[0]["message"], warnings[0]["message"]
         # Reconnecting needs the carrier registered.
         payload = await api.server(CONNECT, "connectCarrier", {"carrierId": "acme", "credentials": []})
-        assert payload["carrierConnection"] is None
+        assert payload["carrierAccount"] is None
         assert [e["code"] for e in payload["errors"]] == ["UNKNOWN_CARRIER"]
     assert fake.request_count("acme") == 1  # never called while unregistered
 
@@ -163,14 +163,14 @@ async def test_listing_never_shows_an_unregistered_carrier_without_a_connection(
         # The merchant can still forget the stale credentials; the payload says what is left.
         payload = await api.server(DISCONNECT, "disconnectCarrier", {"carrierId": "acme"})
         assert payload == {
-            "carrierConnection": listed("acme", "acme", connected=False, available=False, enabled=False),
+            "carrierAccount": listed("acme", "acme", connected=False, available=False, enabled=False),
             "errors": [],
         }
         assert await connections(client, store.server_token) == [
             listed("bolt", "Bolt Freight", connected=False, available=True, enabled=False)
         ]
         payload = await api.server(DISCONNECT, "disconnectCarrier", {"carrierId": "ghost"})
-        assert payload["carrierConnection"] is None
+        assert payload["carrierAccount"] is None
         assert [e["code"] for e in payload["errors"]] == ["NOT_FOUND"]
         assert await connections(client, store.server_token) == [
             listed("bolt", "Bolt Freight", connected=False, available=True, enabled=False)

@@ -104,7 +104,7 @@ mutation($input: CreateShipmentInput!) {
 """
 CONNECT = """
 mutation($input: ConnectCarrierInput!) {
-  connectCarrier(input: $input) { carrierConnection { carrierId connected } errors { code message field } }
+  connectCarrier(input: $input) { carrierAccount { carrierId connected } errors { code message field } }
 }
 """
 

@@ -46,16 +46,16 @@ SECRET = "acme-s3cr3t-9f1c7"
 CARRIER_NAMES = {"acme": "Acme Express", "bolt": "Bolt Freight", "ghost": "Ghost Parcels"}
 FAILURE_MODES = ["slow", "error", "garbage", "wrong_shape", "malformed_quote", "negative_cost", "wrong_currency"]
 
-CONNECTIONS = "query { carrierConnections { carrierId name connected enabled } }"
+CONNECTIONS = "query { carrierAccounts { carrierId name connected enabled } }"
 CONNECT = """
 mutation($input: ConnectCarrierInput!) {
-  connectCarrier(input: $input) { carrierConnection { carrierId name connected enabled } errors { code message field } }
+  connectCarrier(input: $input) { carrierAccount { carrierId name connected enabled } errors { code message field } }
 }
 """
 DISCONNECT = """
 mutation($input: DisconnectCarrierInput!) {
   disconnectCarrier(input: $input) {
-    carrierConnection { carrierId name connected enabled }
+    carrierAccount { carrierId name connected enabled }
     errors { code message field }
   }
 }
@@ -128,7 +128,7 @@ async def connect(api: ShippingApi, carrier_id: str, **credentials: str) -> dict
 
 
 async def connections(api: ShippingApi) -> list[dict[str, Any]]:
-    return data(await gql(api.client, CONNECTIONS, token=api.store.server_token))["carrierConnections"]  # type: ignore[no-any-return]
+    return data(await gql(api.client, CONNECTIONS, token=api.store.server_token))["carrierAccounts"]  # type: ignore[no-any-return]
 
 
 async def carrier_setup(api: ShippingApi, *, bolt: bool = False) -> dict[str, str]:
@@ -186,7 +186,7 @@ async def test_carrier_connections_list_registered_carriers_and_connect(capi):
 
     payload = await connect(capi, "acme", api_key=SECRET)
     assert payload == {
-        "carrierConnection": {"carrierId": "acme", "name": "Acme Express", "connected": True, "enabled": True},
+        "carrierAccount": {"carrierId": "acme", "name": "Acme Express", "connected": True, "enabled": True},
         "errors": [],
     }
     assert [c["connected"] for c in await connections(capi)] == [True, False, False]
@@ -195,16 +195,100 @@ async def test_carrier_connections_list_registered_carriers_and_connect(capi):
     assert (await connect(capi, "acme", api_key="rotated"))["errors"] == []
     payload = await capi.server(DISCONNECT, "disconnectCarrier", {"carrierId": "acme"})
     assert payload["errors"] == []
-    assert payload["carrierConnection"]["connected"] is False
+    assert payload["carrierAccount"]["connected"] is False
     assert [c["connected"] for c in await connections(capi)] == [False, False, False]
 
 
 async def test_unknown_carrier_cannot_be_connected_or_disconnected(capi):
     payload = await connect(capi, "nope", key="value")
-    assert (errors_of(payload), payload["carrierConnection"]) == ([("UNKNOWN_CARRIER", ["carrierId"])], None)
+    assert (errors_of(payload), payload["carrierAccount"]) == ([("UNKNOWN_CARRIER", ["carrierId"])], None)
     payload = await capi.server(DISCONNECT, "disconnectCarrier", {"carrierId": "bolt"})
     assert errors_of(payload) == [("NOT_FOUND", ["carrierId"])]
     assert all(not c["connected"] for c in await connections(capi))
+
+
+ACCOUNT_FIELDS = "__typename carrierId name connected available enabled"
+BOTH_LISTS = f"query {{ carrierAccounts {{ {ACCOUNT_FIELDS} }} carrierConnections {{ {ACCOUNT_FIELDS} }} }}"
+CONNECT_BOTH = (
+    "mutation($input: ConnectCarrierInput!) { connectCarrier(input: $input) { "
+    f"carrierAccount {{ {ACCOUNT_FIELDS} }} carrierConnection {{ {ACCOUNT_FIELDS} }} errors {{ code field }} }} }}"
+)
+DISCONNECT_BOTH = (
+    "mutation($input: DisconnectCarrierInput!) { disconnectCarrier(input: $input) { "
+    f"carrierAccount {{ {ACCOUNT_FIELDS} }} carrierConnection {{ {ACCOUNT_FIELDS} }} errors {{ code field }} }} }}"
+)
+DEPRECATIONS = """
+query {
+  query: __type(name: "Query") {
+    fields(includeDeprecated: true) {
+      name type { ofType { ofType { ofType { name } } } } isDeprecated deprecationReason
+    }
+  }
+  payload: __type(name: "CarrierConnectionPayload") {
+    fields(includeDeprecated: true) { name type { name } isDeprecated deprecationReason }
+  }
+}
+"""
+
+
+def renamed(entry: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A deprecated CarrierConnection as the CarrierAccount it stands for."""
+    if entry is None:
+        return None
+    assert entry["__typename"] == "CarrierConnection", entry
+    return {**entry, "__typename": "CarrierAccount"}
+
+
+async def test_deprecated_carrier_connection_names_answer_like_carrier_accounts(capi):
+    """`carrierConnections` and `CarrierConnectionPayload.carrierConnection` still work, with the same values as
+    their replacements `carrierAccounts` and `carrierAccount`, until they are removed."""
+    before = data(await gql(capi.client, BOTH_LISTS, token=capi.store.server_token))
+    assert [entry["carrierId"] for entry in before["carrierAccounts"]] == ["acme", "bolt", "ghost"]
+    assert {entry["__typename"] for entry in before["carrierAccounts"]} == {"CarrierAccount"}
+    assert [renamed(entry) for entry in before["carrierConnections"]] == before["carrierAccounts"]
+
+    input = {"carrierId": "acme", "credentials": [{"key": "api_key", "value": SECRET}]}
+    connected = await capi.server(CONNECT_BOTH, "connectCarrier", input)
+    assert connected["errors"] == []
+    assert connected["carrierAccount"] == {
+        "__typename": "CarrierAccount",
+        "carrierId": "acme",
+        "name": "Acme Express",
+        "connected": True,
+        "available": True,
+        "enabled": True,
+    }
+    assert renamed(connected["carrierConnection"]) == connected["carrierAccount"]
+    after = data(await gql(capi.client, BOTH_LISTS, token=capi.store.server_token))
+    assert [entry["connected"] for entry in after["carrierAccounts"]] == [True, False, False]
+    assert [renamed(entry) for entry in after["carrierConnections"]] == after["carrierAccounts"]
+
+    refused = await capi.server(CONNECT_BOTH, "connectCarrier", {"carrierId": "nope", "credentials": []})
+    assert refused == {
+        "carrierAccount": None,
+        "carrierConnection": None,
+        "errors": [{"code": "UNKNOWN_CARRIER", "field": ["carrierId"]}],
+    }
+    disconnected = await capi.server(DISCONNECT_BOTH, "disconnectCarrier", {"carrierId": "acme"})
+    assert disconnected["errors"] == [] and disconnected["carrierAccount"]["connected"] is False
+    assert renamed(disconnected["carrierConnection"]) == disconnected["carrierAccount"]
+
+
+async def test_the_old_carrier_names_are_deprecated_towards_the_new_ones(capi):
+    body = data(await gql(capi.client, DEPRECATIONS, token=capi.store.server_token))
+    query = {field["name"]: field for field in body["query"]["fields"]}
+    payload = {field["name"]: field for field in body["payload"]["fields"]}
+    old_list, new_list = query["carrierConnections"], query["carrierAccounts"]
+    assert (old_list["isDeprecated"], new_list["isDeprecated"]) == (True, False)
+    assert old_list["deprecationReason"].startswith("Use carrierAccounts")
+    assert "removed in the next release" in old_list["deprecationReason"]
+    assert old_list["type"]["ofType"]["ofType"]["ofType"]["name"] == "CarrierConnection"  # its type is unchanged
+    assert new_list["type"]["ofType"]["ofType"]["ofType"]["name"] == "CarrierAccount"
+    old_field, new_field = payload["carrierConnection"], payload["carrierAccount"]
+    assert (old_field["isDeprecated"], new_field["isDeprecated"]) == (True, False)
+    assert old_field["deprecationReason"].startswith("Use carrierAccount")
+    assert "removed in the next release" in old_field["deprecationReason"]
+    assert (old_field["type"]["name"], new_field["type"]["name"]) == ("CarrierConnection", "CarrierAccount")
 
 
 async def test_credentials_are_write_only_never_returned_or_logged(capi, fake, caplog):
@@ -282,7 +366,7 @@ async def test_carrier_method_needs_a_connected_registered_carrier(capi):
 @pytest.mark.parametrize(
     ("document", "variables"),
     [
-        pytest.param(CONNECTIONS, {}, id="carrierConnections"),
+        pytest.param(CONNECTIONS, {}, id="carrierAccounts"),
         pytest.param(CONNECT, {"input": {"carrierId": "acme", "credentials": []}}, id="connectCarrier"),
         pytest.param(DISCONNECT, {"input": {"carrierId": "acme"}}, id="disconnectCarrier"),
     ],

@@ -47,7 +47,7 @@ EXIT_WITHIN_S = 20.0
 
 CONNECT = """
 mutation($input: ConnectCarrierInput!) {
-  connectCarrier(input: $input) { carrierConnection { carrierId connected } errors { code message field } }
+  connectCarrier(input: $input) { carrierAccount { carrierId connected } errors { code message field } }
 }
 """
 

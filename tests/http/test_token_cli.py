@@ -62,6 +62,7 @@ NOT_ORDERS: list[tuple[str, str, str, dict[str, Any] | None]] = [
     ),
     ("shippingZones", "shipping:read", "{ shippingZones { id } }", None),
     ("pickupMethods", "shipping:read", "{ pickupMethods { id } }", None),
+    ("carrierAccounts", "shipping:read", "{ carrierAccounts { carrierId } }", None),
     ("carrierConnections", "shipping:read", "{ carrierConnections { carrierId } }", None),
     (
         "createShippingZone",

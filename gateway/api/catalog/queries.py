@@ -29,7 +29,12 @@ class CatalogQuery:
         check_page_size(first)
         after_id = decode_cursor("product", after, cursor_id) or 0
         store_id = info.context.store_id
-        rows = await read(info, lambda conn: queries.products_page(conn, store_id, after_id, first + 1))
+        page = await read(info, lambda conn: queries.products_page(conn, store_id, after_id, first + 1))
         return build_connection(
-            ProductConnection, ProductEdge, list(rows), first, lambda row: encode_cursor("product", row.id)
+            ProductConnection,
+            ProductEdge,
+            page.rows,
+            first,
+            lambda row: encode_cursor("product", row.id),
+            has_previous_page=page.has_previous,
         )

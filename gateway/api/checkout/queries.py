@@ -67,5 +67,12 @@ class CheckoutQuery:
         check_page_size(first)
         before = decode_cursor("checkout", after, _parse_checkout_key)
         store_id = info.context.store_id
-        rows = list(await read(info, lambda conn: queries.checkouts_page(conn, store_id, before, first + 1)))
-        return build_connection(CheckoutConnection, CheckoutEdge, rows, first, lambda row: time_cursor("checkout", row))
+        page = await read(info, lambda conn: queries.checkouts_page(conn, store_id, before, first + 1))
+        return build_connection(
+            CheckoutConnection,
+            CheckoutEdge,
+            page.rows,
+            first,
+            lambda row: time_cursor("checkout", row),
+            has_previous_page=page.has_previous,
+        )

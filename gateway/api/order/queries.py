@@ -87,7 +87,7 @@ class OrderQuery:
         store_id, conditions = info.context.store_id, filter or OrderFilter()
         created_after = as_utc(conditions.created_after, "filter.createdAfter")
         created_before = as_utc(conditions.created_before, "filter.createdBefore")
-        rows = await read(
+        page = await read(
             info,
             lambda conn: queries.orders_page(
                 conn,
@@ -100,4 +100,11 @@ class OrderQuery:
                 created_before=created_before,
             ),
         )
-        return build_connection(OrderConnection, OrderEdge, list(rows), first, lambda row: time_cursor("order", row))
+        return build_connection(
+            OrderConnection,
+            OrderEdge,
+            page.rows,
+            first,
+            lambda row: time_cursor("order", row),
+            has_previous_page=page.has_previous,
+        )

@@ -269,7 +269,7 @@ class CarrierCredentialInput:
 
 @strawberry.input(description="Connect (or reconnect) a registered carrier.")
 class ConnectCarrierInput:
-    carrier_id: str = strawberry.field(description="A carrier id from `carrierConnections`; at most 255 characters.")
+    carrier_id: str = strawberry.field(description="A carrier id from `carrierAccounts`; at most 255 characters.")
     credentials: list[CarrierCredentialInput] = strawberry.field(
         default_factory=list, description="At most 20; sent to the carrier with every rate request; never returned."
     )

@@ -22,8 +22,14 @@ from gateway.api.shipping.inputs import (
     UpdateShippingMethodInput,
     UpdateShippingZoneInput,
 )
-from gateway.api.shipping.queries import carrier_connection
-from gateway.api.shipping.types import CarrierConnection, PickupMethod, ShippingMethod, ShippingZone
+from gateway.api.shipping.queries import carrier_account
+from gateway.api.shipping.types import (
+    CarrierAccount,
+    CarrierConnection,
+    PickupMethod,
+    ShippingMethod,
+    ShippingZone,
+)
 from gateway.api.transactions import in_transaction, read
 from gateway.domain import shipping_config as config
 from gateway.storage import queries
@@ -51,10 +57,17 @@ class PickupMethodPayload:
 
 @strawberry.type(description="Result of connecting or disconnecting a carrier.")
 class CarrierConnectionPayload:
-    carrier_connection: CarrierConnection | None = strawberry.field(
-        description="The connection state after the change."
+    carrier_account: CarrierAccount | None = strawberry.field(
+        description="The carrier account after the change; null when the change was refused."
     )
     errors: list[UserError] = strawberry.field(description="Why the change was refused; empty on success.")
+
+    @strawberry.field(
+        description="The carrier account after the change, under its former type name.",
+        deprecation_reason="Use carrierAccount (the same object, as CarrierAccount); removed in the next release.",
+    )
+    def carrier_connection(self) -> CarrierConnection | None:
+        return CarrierConnection.of(self.carrier_account) if self.carrier_account is not None else None
 
 
 @strawberry.type(description="Result of a delete.")
@@ -214,7 +227,7 @@ class ShippingMutation:
         written, errors = await in_transaction(
             info, lambda conn: config.connect_carrier(conn, store_id, carrier_id, credentials, registered)
         )
-        return CarrierConnectionPayload(carrier_connection=await _connection(info, written), errors=errors)
+        return CarrierConnectionPayload(carrier_account=await _account(info, written), errors=errors)
 
     @strawberry.mutation(
         description="Forget a carrier's credentials; its CARRIER methods stop offering options. Also works for a "
@@ -228,14 +241,14 @@ class ShippingMutation:
     ) -> CarrierConnectionPayload:
         store_id, carrier_id = info.context.store_id, input.carrier_id
         written, errors = await in_transaction(info, lambda conn: config.disconnect_carrier(conn, store_id, carrier_id))
-        return CarrierConnectionPayload(carrier_connection=await _connection(info, written), errors=errors)
+        return CarrierConnectionPayload(carrier_account=await _account(info, written), errors=errors)
 
 
-async def _connection(info: strawberry.Info, carrier_id: str | None) -> CarrierConnection | None:
+async def _account(info: strawberry.Info, carrier_id: str | None) -> CarrierAccount | None:
     if carrier_id is None:
         return None
     store_id = info.context.store_id
     rows = await read(info, lambda conn: queries.carrier_connections_for_store(conn, store_id))
     row = next((row for row in rows if row.carrier_id == carrier_id), None)
     # Also after disconnecting a carrier this gateway no longer registers (which the listing then omits).
-    return carrier_connection(info, carrier_id, row)
+    return carrier_account(info, carrier_id, row)

@@ -203,10 +203,10 @@ class PickupMethod:
 
 
 @strawberry.type(
-    description="A carrier registered with this gateway, or one this store has credentials for, and whether "
-    "it can quote."
+    description="A carrier this store can use: one registered with this gateway, or one the store has "
+    "credentials for, with the state of the store's account with it (connected, available, enabled)."
 )
-class CarrierConnection:
+class CarrierAccount:
     carrier_id: str = strawberry.field(description="Carrier id, as used by CARRIER methods.")
     name: str = strawberry.field(
         description="Carrier display name (the carrier id when the carrier is not registered with this gateway)."
@@ -224,3 +224,20 @@ class CarrierConnection:
         description="Whether quotes are requested from it: connected, enabled and available. Always false "
         "when `available` is false, since an unregistered carrier can never be quoted."
     )
+
+
+@strawberry.type(
+    description="The former name of `CarrierAccount`, with the same fields (it is not a Relay connection). "
+    "Only the retired fields `carrierConnections` and `CarrierConnectionPayload.carrierConnection` return it; "
+    "it goes with them in the next release."
+)
+class CarrierConnection(CarrierAccount):
+    @classmethod
+    def of(cls, account: CarrierAccount) -> CarrierConnection:
+        return cls(
+            carrier_id=account.carrier_id,
+            name=account.name,
+            connected=account.connected,
+            available=account.available,
+            enabled=account.enabled,
+        )

@@ -12,18 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from gateway.storage.models import (
     product,
 )
+from gateway.storage.queries.paging import Page, ascending_id_order, read_page
 
 Rows = Sequence[Row[Any]]
 
 
-async def products_page(conn: AsyncConnection, store_id: int, after_id: int, limit: int) -> Rows:
-    stmt = (
-        sa.select(product)
-        .where(product.c.store_id == store_id, product.c.id > after_id)
-        .order_by(product.c.id)
-        .limit(limit)
-    )
-    return (await conn.execute(stmt)).all()
+async def products_page(conn: AsyncConnection, store_id: int, after_id: int, limit: int) -> Page:
+    """Ascending ids after `after_id` (0: from the start), and whether a product sorts at or before it."""
+    stmt = sa.select(product).where(product.c.store_id == store_id)
+    after = product.c.id > after_id if after_id else None
+    return await read_page(conn, stmt, after=after, order=ascending_id_order, limit=limit)
 
 
 async def products_by_skus(conn: AsyncConnection, store_id: int, skus: Iterable[str]) -> Rows:

@@ -18,7 +18,7 @@ from gateway.storage.models import (
     shipping_quote,
 )
 from gateway.storage.queries.batched import STORE, KeyedQuery
-from gateway.storage.queries.paging import newest_first
+from gateway.storage.queries.paging import Page, newest_first_after, newest_first_order, read_page
 
 Rows = Sequence[Row[Any]]
 
@@ -167,10 +167,11 @@ async def insert_consignment_items(conn: AsyncConnection, rows: list[dict[str, A
         await conn.execute(sa.insert(consignment_line_item), rows)
 
 
-async def checkouts_page(conn: AsyncConnection, store_id: int, before: tuple[Any, str] | None, limit: int) -> Rows:
+async def checkouts_page(conn: AsyncConnection, store_id: int, before: tuple[Any, str] | None, limit: int) -> Page:
     """Newest first; `before` is the (created_at, id) of the last row of the previous page."""
-    stmt = newest_first(sa.select(checkout).where(checkout.c.store_id == store_id), checkout, before, limit)
-    return (await conn.execute(stmt)).all()
+    stmt = sa.select(checkout).where(checkout.c.store_id == store_id)
+    after = newest_first_after(checkout, before) if before is not None else None
+    return await read_page(conn, stmt, after=after, order=newest_first_order, limit=limit)
 
 
 def _removed_quotes(store_id: int, method_ids: Sequence[int], option_keys: Sequence[str]) -> Any:

@@ -20,7 +20,7 @@ from gateway.storage.models import (
     shipment_item,
 )
 from gateway.storage.queries.batched import STORE, KeyedQuery
-from gateway.storage.queries.paging import newest_first
+from gateway.storage.queries.paging import Page, newest_first_after, newest_first_order, read_page
 
 Rows = Sequence[Row[Any]]
 
@@ -68,7 +68,7 @@ async def orders_page(
     email: str | None = None,
     created_after: datetime | None = None,
     created_before: datetime | None = None,
-) -> Rows:
+) -> Page:
     """Newest first; `before` is the (created_at, id) of the previous page's last order."""
     stmt = sa.select(orders).where(orders.c.store_id == store_id)
     if status is not None:
@@ -79,8 +79,8 @@ async def orders_page(
         stmt = stmt.where(orders.c.created_at >= created_after)
     if created_before is not None:
         stmt = stmt.where(orders.c.created_at < created_before)
-    stmt = newest_first(stmt, orders, before, limit)
-    return (await conn.execute(stmt)).all()
+    after = newest_first_after(orders, before) if before is not None else None
+    return await read_page(conn, stmt, after=after, order=newest_first_order, limit=limit)
 
 
 _SHIPPING_ADDRESSES_BY_ORDER_IDS = KeyedQuery(
