@@ -8,6 +8,7 @@ sent, so the gateway refuses numbers instead of silently accepting a value the c
 from __future__ import annotations
 
 import decimal
+import re
 from typing import Any
 
 from graphql import GraphQLError, StringValueNode, ValueNode
@@ -21,8 +22,14 @@ DECIMAL_DESCRIPTION = (
     "clients parse numbers into binary floats, which lose precision. Money amounts are returned with the "
     'currency\'s minor unit of decimal places (ISO 4217: 2 for USD, "12.50"; 0 for JPY, "1250"; 3 for KWD, '
     '"12.500"), and money inputs may not be finer than it; weights and percentages are plain decimals ("2.5"). '
-    'Inputs may use exponent notation ("1e3").'
+    'Inputs may use exponent notation ("1e3"); NaN, Infinity, spaces and digit separators are refused.'
 )
+
+
+#: What a Decimal string may look like: digits with an optional point and a short exponent; no spaces, no
+#: underscores, no NaN or Infinity (Python's `Decimal` accepts all of those), at most 100 characters.
+_DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?")
+_MAX_DECIMAL_TEXT = 100
 
 
 def _number_refused(number: str) -> str:
@@ -30,10 +37,10 @@ def _number_refused(number: str) -> str:
 
 
 def _parse_text(text: str) -> decimal.Decimal:
-    try:
-        return decimal.Decimal(text)
-    except decimal.DecimalException:
-        raise StrawberryInputCoercionError(f'Value cannot represent a Decimal: "{text}".') from None
+    if len(text) > _MAX_DECIMAL_TEXT or not _DECIMAL_TEXT.fullmatch(text):
+        shown = text if len(text) <= 40 else text[:40] + "..."
+        raise StrawberryInputCoercionError(f'Value cannot represent a Decimal: "{shown}" (write it like "12.50").')
+    return decimal.Decimal(text)
 
 
 def parse_decimal_value(value: object) -> decimal.Decimal:

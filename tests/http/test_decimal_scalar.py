@@ -155,3 +155,20 @@ async def test_the_schema_describes_decimal_as_a_string(api):
     assert '"12.50"' in description
     assert "never a JSON number" in description
     assert "minor unit" in description
+
+
+@pytest.mark.parametrize(
+    "text", ["NaN", "Infinity", "-inf", "1_000", " 4.50", "4.50 ", "", "4,50", "1e99999", "9" * 101]
+)
+async def test_strings_that_are_not_plain_decimals_are_refused(api, text):
+    zone = await _zone(api)
+    body = await gql(
+        api.client,
+        CREATE_METHOD,
+        {"input": {"zoneId": zone, "name": "Flat", "type": "PER_ORDER", "rate": text}},
+        token=api.store.server_token,
+    )
+    code, message = _refusal(body)
+    assert code == "GRAPHQL_VALIDATION_FAILED"
+    assert "cannot represent a Decimal" in message and '"12.50"' in message, message
+    assert await _methods(api) == []
