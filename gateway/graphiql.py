@@ -59,6 +59,17 @@ _PAGE_SCRIPT = """
         const TOKEN_KEY = "gateway:prefilledToken";
         const page = { setVariables: null };
 
+        // GraphiQL's menus (Radix) add style elements without a nonce, which the strict CSP refuses: give
+        // them this script's nonce. Only scripts the CSP already admitted run here, and each of them could
+        // read the nonce itself, so this widens nothing.
+        const nonce = document.currentScript && document.currentScript.nonce;
+        const createElement = document.createElement;
+        document.createElement = function (tagName, options) {
+          const element = createElement.call(document, tagName, options);
+          if (nonce && String(tagName).toLowerCase() === "style") element.setAttribute("nonce", nonce);
+          return element;
+        };
+
         function storedTabs() {
           try {
             const state = JSON.parse(localStorage.getItem(TABS_KEY));

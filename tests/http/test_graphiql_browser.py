@@ -58,6 +58,8 @@ QUERY_EDITOR = ".graphiql-query-editor .CodeMirror"
 TOOL_EDITORS = ".graphiql-editor-tool .graphiql-editor .CodeMirror"  # Variables, then Headers
 SET_HEADERS = "([selector, value]) => document.querySelectorAll(selector)[1].CodeMirror.setValue(value)"
 RESULT = ".result-window .CodeMirror"
+#: Logged by GraphiQL's menu scroll lock because strawberry's page hides the body's overflow; harmless.
+SCROLL_LOCK_NOTICE = "react-remove-scroll-bar: cannot calculate scrollbar size"
 STORED_TABS = "() => JSON.parse(localStorage.getItem('graphiql:tabState'))"
 
 
@@ -89,7 +91,8 @@ class Browsing:
         assert self.refused == [], f"the page tried to leave 127.0.0.1: {self.refused}"
         assert all(urlsplit(url).hostname in LOCAL_HOSTS for url in self.requests if url.startswith("http"))
         assert any("/graphiql-assets/graphiql@3.8.3/graphiql.min.js" in url for url in self.requests), self.requests
-        assert self.problems == [], "console errors or failed requests (a CSP violation shows up here):\n" + "\n".join(
+        problems = [problem for problem in self.problems if not problem.startswith(SCROLL_LOCK_NOTICE)]
+        assert problems == [], "console errors or failed requests (a CSP violation shows up here):\n" + "\n".join(
             self.problems
         )
 
@@ -145,6 +148,18 @@ def run_at_cursor(page: Page, operation: str) -> dict[str, Any]:
     previous = editor_value(page, RESULT)
     page.evaluate(PUT_CURSOR, [QUERY_EDITOR, line])
     page.keyboard.press("Control+Enter")
+    return await_result(page, operation, previous)
+
+
+def run_from_menu(page: Page, operation: str) -> dict[str, Any]:
+    """Press the run button and pick `operation` from its menu (no operation chosen yet)."""
+    previous = editor_value(page, RESULT)
+    page.click("button.graphiql-execute-button")
+    page.locator("[role=menuitem]", has_text=operation).first.click(timeout=TIMEOUT_MS)
+    return await_result(page, operation, previous)
+
+
+def await_result(page: Page, operation: str, previous: str) -> dict[str, Any]:
     try:
         page.wait_for_function(
             "([selector, previous]) => { const el = document.querySelector(selector);"
@@ -191,7 +206,8 @@ def test_example_flow_runs_in_graphiql_offline(demo_server: tuple[GatewayServer,
             # As the document says: the back-office step needs the server token in the Headers pane.
             token = tokens["SERVER_TOKEN"] if operation.token == "server" else tokens["STOREFRONT_TOKEN"]
             page.evaluate(SET_HEADERS, [TOOL_EDITORS, json.dumps({"X-Auth-Token": token})])
-            body = run_at_cursor(page, operation.name)
+            # The first step through the run button's menu, the others with Ctrl-Enter as the comments say.
+            body = run_from_menu(page, operation.name) if not results else run_at_cursor(page, operation.name)
             assert "errors" not in body, (operation.name, body)
             for payload in body["data"].values():
                 assert not (isinstance(payload, dict) and payload.get("errors")), (operation.name, payload)
