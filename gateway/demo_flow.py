@@ -178,7 +178,7 @@ def run_flow(
                     headers={"X-Auth-Token": tokens[operation.token]},
                 )
             except httpx.HTTPError as error:
-                raise FlowError(f"{operation.name}: cannot reach {url}: {error}") from error
+                raise FlowError(f"{operation.name}: cannot reach {url} ({error}); is scripts/serve running?") from error
             try:
                 body = response.json()
             except ValueError:
