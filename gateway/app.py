@@ -14,8 +14,8 @@ import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -32,6 +32,7 @@ from gateway.api.loaders import Loaders
 from gateway.api.request_body import RequestRefused, decode_json, operations, read_request, refusal_of
 from gateway.api.schema import GatewaySchema, build_schema
 from gateway.carriers import DEMO_CARRIER_PATH, HttpCarrierTransport, carrier_registry
+from gateway.cors import Cors
 from gateway.domain.quotes import SetupCache
 from gateway.domain.tokens import Principal, PrincipalCache, authenticate
 from gateway.graphiql import GraphiQLPage, asset_routes
@@ -64,6 +65,12 @@ def presented_token(request: Request) -> str | None:
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
     return None
+
+
+def request_id_of(headers: Headers) -> str:
+    """The request's id: the caller's `X-Request-Id` when it is a sane one, else a new one."""
+    incoming = headers.get("x-request-id", "")
+    return incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
 
 
 def error_response(
@@ -144,8 +151,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
 
     @staticmethod
     def _request_id(scope: Scope) -> str:
-        incoming = Request(scope).headers.get("x-request-id", "")
-        return incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        return request_id_of(Request(scope).headers)
 
     def decode_json(self, data: str | bytes) -> object:
         return decode_json(data)
@@ -169,8 +175,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
         super()._validate_batch_request(request_data, protocol)
 
     async def get_context(self, request: Any, response: Any) -> Context:
-        incoming = request.headers.get("x-request-id", "")
-        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request_id = request_id_of(request.headers)
         response.headers["X-Request-Id"] = request_id
         request.scope["gateway_request_id"] = request_id
         reads = RequestReads(self.engine)  # the token lookup and every read of the request share it
@@ -342,17 +347,15 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
         routes += asset_routes()
     # RequestObserver first (outermost): it also sees requests BodyLimit refuses.
     middleware = [Middleware(RequestObserver), Middleware(BodyLimit, max_bytes=settings.max_body_bytes)]
-    if settings.cors_origins:
-        middleware.append(
-            Middleware(
-                CORSMiddleware,
-                allow_origins=list(settings.cors_origins),
-                allow_methods=["GET", "POST"],
-                allow_headers=["Content-Type", "X-Auth-Token", "Authorization", "X-Request-Id"],
-                expose_headers=["X-Request-Id"],
-                max_age=600,
-            )
+    middleware.append(
+        Middleware(
+            Cors,
+            origins=settings.cors_origins,
+            local_origins=settings.allows_local_origins,
+            refuse=lambda reason, request_id: error_response(403, "CORS_ORIGIN_NOT_ALLOWED", reason, request_id),
+            request_id=request_id_of,
         )
+    )
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.engine = engine
     app.state.settings = settings

@@ -40,7 +40,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     port = args.port if args.port is not None else int(os.environ.get("PORT", "8000"))
     os.environ["GATEWAY_DATABASE_URL"] = args.database_url
     os.environ["HOST"], os.environ["PORT"] = host, str(port)
-    forwarded_allow_ips = load_settings().forwarded_allow_ips
+    settings = load_settings()
+    forwarded_allow_ips = settings.forwarded_allow_ips
     uvicorn.run(
         "gateway.app:create_app",
         factory=True,
@@ -48,6 +49,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=port,
         workers=args.workers,
         log_level="info",
+        # One line per request: uvicorn's access line only when the gateway's JSON request log is off.
+        access_log=not settings.request_log,
         # Read timeouts and the connection limit (GATEWAY_HTTP_* and GATEWAY_MAX_CONNECTIONS).
         http="gateway.http_protocol:GatewayHttpProtocol",
         # X-Forwarded-For is believed only from the proxies GATEWAY_FORWARDED_ALLOW_IPS names.

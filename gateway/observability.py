@@ -488,7 +488,7 @@ class RequestObserver:
     ) -> None:
         try:
             codes = [code for operation in stats.operations for code in operation.error_codes]
-            if status != 200 and not stats.operations:
+            if status >= 400 and not stats.operations:
                 http_codes = _codes_from_body(error_body) or [_STATUS_CODES.get(status, f"HTTP_{status}")]
                 for code in http_codes:
                     ERRORS.labels(code=code).inc()

@@ -29,6 +29,8 @@ class Settings:
     #: Production turns introspection and GraphiQL off unless these say otherwise.
     introspection: bool | None = None
     graphiql: bool | None = None
+    #: GATEWAY_CORS_ORIGINS: browser origins allowed to call the gateway; development also allows every
+    #: http(s)://localhost:*, 127.0.0.1:* and [::1]:* page (gateway.cors).
     cors_origins: tuple[str, ...] = ()
     max_body_bytes: int = 1_048_576
     max_batch_operations: int = 10
@@ -62,6 +64,10 @@ class Settings:
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def allows_local_origins(self) -> bool:
+        return self.environment == "development"
 
     @property
     def introspection_enabled(self) -> bool:

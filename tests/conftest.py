@@ -28,6 +28,7 @@ from gateway.settings import Settings
 from gateway.storage.db import create_engine, normalise_url
 from gateway.storage.migrate import upgrade
 from tests.factories import StoreFixture, make_store
+from tests.no_skips import pytest_runtest_makereport  # noqa: F401 - every skip becomes a failure
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 BACKEND = "postgresql" if TEST_DATABASE_URL else "sqlite"

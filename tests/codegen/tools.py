@@ -1,6 +1,6 @@
 """Where the client generators and the browser are, and a loud failure (never a skip) when one is missing.
 
-`bash tests/install-tools` installs all of them; `.ci/run` runs it before the test suite:
+`bash tests/install-tools` installs all of them; `scripts/test` runs it before pytest:
 - Debian's chromium at /usr/bin/chromium (driven by Python Playwright; never a browser download);
 - tests/node/node_modules from tests/node/package-lock.json (`npm ci`): GraphQL Code Generator, tsc;
 - tests/codegen/.venv with ariadne-codegen (its own virtualenv: it pins graphql-core < 3.3, which the
@@ -21,7 +21,7 @@ OPERATIONS_DIR = REPO / "tests" / "operations"
 NODE_DIR = REPO / "tests" / "node"
 CODEGEN_VENV = REPO / "tests" / "codegen" / ".venv"
 CHROMIUM = Path(os.environ.get("GATEWAY_TEST_CHROMIUM", "/usr/bin/chromium"))
-INSTALL_HINT = "run `bash tests/install-tools` (CI does so in .ci/run)"
+INSTALL_HINT = "run `bash tests/install-tools` (`scripts/test` does so before pytest)"
 
 
 def require_chromium() -> Path:

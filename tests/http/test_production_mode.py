@@ -1,4 +1,4 @@
-"""Production mode over HTTP: no introspection, no GraphiQL, no stack traces; CORS for storefront origins.
+"""Production mode over HTTP: no introspection, no GraphiQL, no stack traces.
 
 The app is built exactly as `GATEWAY_ENV=production` builds it (`Settings(environment="production")`), in
 process for the cases that need a monkeypatched failure, and as a real uvicorn process (environment only)
@@ -30,7 +30,6 @@ pytestmark = pytest.mark.anyio
 
 SECRET = "s3cret-detail: SELECT token_hash FROM api_token -- /srv/gateway/app.py line 42"
 LEAKS = ("s3cret", "SELECT", "token_hash", "api_token", "Traceback", "RuntimeError", 'File "', ".py")
-SHOP = "https://shop.example"
 
 INTROSPECTION_SCHEMA = "{ __schema { queryType { name } } }"
 INTROSPECTION_TYPE = '{ __type(name: "Checkout") { fields { name } } }'
@@ -318,52 +317,3 @@ async def test_production_process_masks_errors_and_logs_the_request_id(productio
     lines = [line for line in log.splitlines() if request_id in line]
     assert lines, log[-3000:]
     assert "NOT_A_WARNING_CODE" in log, log[-3000:]  # the details went to the log, not to the client
-
-
-# --- CORS ----------------------------------------------------------------------------------------------
-
-
-def preflight_headers(origin: str) -> dict[str, str]:
-    return {
-        "Origin": origin,
-        "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "content-type, x-auth-token",
-    }
-
-
-async def test_cors_preflight_from_a_configured_storefront_origin(make_app):
-    async with client_for(make_app(cors_origins=(SHOP,))) as client:
-        response = await client.options("/graphql", headers=preflight_headers(SHOP))
-    assert response.status_code == 200, response.text
-    assert response.headers["access-control-allow-origin"] == SHOP
-    allowed_headers = {name.strip().lower() for name in response.headers["access-control-allow-headers"].split(",")}
-    assert {"x-auth-token", "content-type"} <= allowed_headers
-    assert "POST" in response.headers["access-control-allow-methods"]
-
-
-async def test_cors_preflight_from_another_origin_is_not_allowed(make_app):
-    async with client_for(make_app(cors_origins=(SHOP,))) as client:
-        for origin in ("https://evil.example", "https://shop.example.evil.example", "http://shop.example"):
-            response = await client.options("/graphql", headers=preflight_headers(origin))
-            assert response.headers.get("access-control-allow-origin") not in (origin, "*"), (origin, response.headers)
-            assert response.status_code >= 400, (origin, response.status_code)
-
-
-async def test_cors_on_the_actual_request(make_app, store):
-    async with client_for(make_app(cors_origins=(SHOP,))) as client:
-        response = await post(client, HEALTHY, **{"Origin": SHOP, "X-Auth-Token": store.storefront_token})
-        assert response.status_code == 200
-        assert response.headers["access-control-allow-origin"] == SHOP
-        # The storefront can read the request id to quote it to support.
-        assert "x-request-id" in response.headers["access-control-expose-headers"].lower()
-
-        other = await post(
-            client, HEALTHY, **{"Origin": "https://evil.example", "X-Auth-Token": store.storefront_token}
-        )
-        assert "access-control-allow-origin" not in other.headers
-
-
-async def test_no_cors_unless_configured(make_app):
-    async with client_for(make_app()) as client:
-        response = await client.options("/graphql", headers=preflight_headers(SHOP))
-    assert "access-control-allow-origin" not in response.headers
