@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from gateway.settings import database_url_from_env, load_settings
 
 T = TypeVar("T")
+DEMO_FLOW_URL = "http://127.0.0.1:8000/graphql"
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema.graphql"
 
 
@@ -191,6 +192,31 @@ def cmd_export_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo_flow(args: argparse.Namespace) -> int:
+    from gateway.demo_flow import FlowError, read_tokens_file, run_flow
+
+    tokens = {"storefront": args.storefront_token, "server": args.server_token}
+    if not all(tokens.values()):
+        try:
+            stored = read_tokens_file(Path(args.tokens_file))
+        except OSError as error:
+            print(f"error: cannot read {args.tokens_file} ({error.strerror}); run scripts/serve first", file=sys.stderr)
+            return 2
+        tokens["storefront"] = tokens["storefront"] or stored.get("STOREFRONT_TOKEN")
+        tokens["server"] = tokens["server"] or stored.get("SERVER_TOKEN")
+    absent = [kind for kind, token in tokens.items() if not token]
+    if absent:
+        print(f"error: no {' or '.join(absent)} token (in {args.tokens_file} or the options)", file=sys.stderr)
+        return 2
+    try:
+        run_flow(args.url, {kind: str(token) for kind, token in tokens.items()})
+    except FlowError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print("done: the checkout is an order, and the order has shipped")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gateway", description=__doc__)
     parser.add_argument(
@@ -237,6 +263,19 @@ def build_parser() -> argparse.ArgumentParser:
     store_create.add_argument("--name")
     store_create.add_argument("--currency", default="USD")
     store_create.set_defaults(func=cmd_store_create)
+
+    demo_flow = commands.add_parser(
+        "demo-flow", help="run the README's example session (gateway/demo_flow.graphql) against a running gateway"
+    )
+    demo_flow.add_argument("--url", default=DEMO_FLOW_URL, help=f"GraphQL endpoint (default {DEMO_FLOW_URL})")
+    demo_flow.add_argument(
+        "--tokens-file",
+        default=".gateway/demo-tokens",
+        help="STOREFRONT_TOKEN= and SERVER_TOKEN= lines, as scripts/serve writes them (default .gateway/demo-tokens)",
+    )
+    demo_flow.add_argument("--storefront-token", help="instead of the tokens file's STOREFRONT_TOKEN")
+    demo_flow.add_argument("--server-token", help="instead of the tokens file's SERVER_TOKEN")
+    demo_flow.set_defaults(func=cmd_demo_flow)
 
     export = commands.add_parser("export-schema", help="rewrite schema.graphql from the running schema")
     export.add_argument("--stdout", action="store_true", help="print instead of writing the file")

@@ -1,6 +1,6 @@
 """Read documents for the fast-path differential test: every documented query, and random valid ones.
 
-`documented_queries()` collects the benchmark's operations, the queries of README.md and of
+`documented_queries()` collects the benchmark's operations, the queries of README.md, docs/*.md and
 tests/operations/*.graphql (each with the fragments it uses), and the read documents of the test flows.
 `QueryGenerator` walks the schema from `Query` with a seeded random generator: random subsets of
 fields, aliases, repeated fields whose selections merge, inline fragments, named fragments, `__typename`,
@@ -73,16 +73,19 @@ def operation_files() -> dict[str, str]:
 
 
 def readme_queries() -> dict[str, str]:
-    """The query examples of README.md: the ```graphql blocks that are queries, and the inline ones."""
-    text = (REPO / "README.md").read_text()
+    """The query examples of README.md and of the docs it links to (docs/*.md): the ```graphql blocks that are
+    queries, and the inline ones. README.md's are named "README ...", the others after their file."""
     documents = {}
-    for index, block in enumerate(re.findall(r"```graphql\n(.*?)```", text, re.DOTALL)):
-        if re.match(r"\s*(query\b|\{)", block):
-            documents[f"README block {index}"] = block
-    for index, inline in enumerate(re.findall(r"`(\{ (?:products|checkouts)\(.*?\} \})`", text)):
-        documents[f"README inline {index}"] = inline
-    for index, inline in enumerate(re.findall(r'"query": "(\{ .*? \})"', text)):
-        documents[f"README curl {index}"] = inline
+    for path in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]:
+        text = path.read_text()
+        label = "README" if path.name == "README.md" else f"docs/{path.name}"
+        for index, block in enumerate(re.findall(r"```graphql\n(.*?)```", text, re.DOTALL)):
+            if re.match(r"\s*(query\b|\{)", block):
+                documents[f"{label} block {index}"] = block
+        for index, inline in enumerate(re.findall(r"`(\{ (?:products|checkouts)\(.*?\} \})`", text)):
+            documents[f"{label} inline {index}"] = inline
+        for index, inline in enumerate(re.findall(r'"query": "(\{ .*? \})"', text)):
+            documents[f"{label} curl {index}"] = inline
     return documents
 
 

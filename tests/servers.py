@@ -237,3 +237,20 @@ async def post_graphql(
     except ValueError:
         body = response.text
     return response.status_code, body
+
+
+def seed_demo_store(database_url: str, tokens_file: Path) -> dict[str, str]:
+    """What `scripts/serve` does on a first run: the demo catalog, shipping setup and a storefront and a server
+    token, written to `tokens_file` as STOREFRONT_TOKEN= / SERVER_TOKEN= lines (returned as a dict). Seeding
+    again gives new tokens, as after `scripts/serve` on a fresh database."""
+    result = subprocess.run(
+        [sys.executable, "-m", "gateway.cli", "--database-url", database_url]
+        + ["seed-demo", "--tokens-file", str(tokens_file)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return dict(line.split("=", 1) for line in tokens_file.read_text().splitlines())

@@ -74,6 +74,16 @@ def test_example_operation_is_valid_and_runs_on_the_demo_catalog() -> None:
     assert set(re.findall(r'sku: "([^"]+)"', EXAMPLE_OPERATION)) <= skus
 
 
+def test_page_is_titled_for_the_gateway_and_holds_the_example_flow(tmp_path: Path) -> None:
+    tokens = tmp_path / "demo-tokens"
+    for page in (GraphiQLPage().render("n"), GraphiQLPage(tokens).render("n")):
+        assert "<title>Checkout shipping gateway \u00b7 GraphiQL</title>" in page
+        assert "Strawberry GraphiQL" not in page
+        assert "__GATEWAY_" not in page  # every placeholder filled
+    # The default tab is the README's example session, the very file scripts/demo-flow runs.
+    assert EXAMPLE_OPERATION == (Path(__file__).resolve().parents[1] / "gateway" / "demo_flow.graphql").read_text()
+
+
 def test_tokens_file_is_read_for_the_storefront_token(tmp_path: Path) -> None:
     tokens = tmp_path / "demo-tokens"
     assert read_storefront_token(tokens) is None
@@ -92,9 +102,7 @@ async def make_client(engine: AsyncEngine, database_url: str) -> AsyncIterator[A
     clients: list[httpx.AsyncClient] = []
 
     async def make(**settings: Any) -> httpx.AsyncClient:
-        app = create_app(
-            Settings(database_url=database_url, host="127.0.0.1", port=0, **settings), engine=engine
-        )
+        app = create_app(Settings(database_url=database_url, host="127.0.0.1", port=0, **settings), engine=engine)
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway.test")
         clients.append(client)
         return client

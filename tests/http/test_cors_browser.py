@@ -16,8 +16,8 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from tests.codegen.tools import require_chromium
-from tests.http.test_graphiql_browser import LAUNCH_ARGS, TIMEOUT_MS, seed_demo
-from tests.servers import GatewayServer, free_port, start_server, stop_server
+from tests.http.test_graphiql_browser import LAUNCH_ARGS, TIMEOUT_MS
+from tests.servers import GatewayServer, free_port, seed_demo_store, start_server, stop_server
 
 PAGE = b"<!doctype html><html><head><title>storefront</title></head><body>a storefront</body></html>"
 QUERY = "{ products(first: 2) { nodes { sku } } }"
@@ -65,7 +65,7 @@ def storefront_origin() -> Iterator[str]:
 
 @pytest.fixture
 def storefront_token(database_url: str, tmp_path: Path) -> str:
-    return seed_demo(database_url, tmp_path / "demo-tokens")["STOREFRONT_TOKEN"]
+    return seed_demo_store(database_url, tmp_path / "demo-tokens")["STOREFRONT_TOKEN"]
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
-from graphql import Lexer, Source, TokenKind, get_introspection_query
+from graphql import Lexer, OperationDefinitionNode, Source, TokenKind, get_introspection_query, parse
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.app import create_app
@@ -114,7 +114,8 @@ ORDER_HISTORY = (
     + FULL_ORDER
 )
 
-# README "Example session", verbatim apart from whitespace.
+# docs/checkout-walkthrough.md (the README's example session before it became gateway/demo_flow.graphql),
+# verbatim apart from whitespace.
 README_PRODUCTS = """
 query Products {
   products(first: 20) {
@@ -224,7 +225,9 @@ query Checkout($id: ID!) {
 }
 """
 README_CHECKOUTS = "{ checkouts(first: 10) { nodes { id email grandTotal { value } } } }"
-README = Path(__file__).resolve().parents[2] / "README.md"
+REPO = Path(__file__).resolve().parents[2]
+#: Where documented operations live: the README and the long-form docs it links to.
+DOCUMENTS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 LIMIT_CODES = {
     "QUERY_TOO_DEEP",
     "TOO_MANY_ALIASES",
@@ -259,10 +262,18 @@ CREATE_SHIPMENT = (
 # --- helpers -------------------------------------------------------------------------------------------
 
 
-async def post(client: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None, *, token: str) -> Any:
-    response = await client.post(
-        "/graphql", json={"query": query, "variables": variables or {}}, headers={"X-Auth-Token": token}
-    )
+async def post(
+    client: httpx.AsyncClient,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    *,
+    token: str,
+    operation_name: str | None = None,
+) -> Any:
+    request: dict[str, Any] = {"query": query, "variables": variables or {}}
+    if operation_name is not None:
+        request["operationName"] = operation_name
+    response = await client.post("/graphql", json=request, headers={"X-Auth-Token": token})
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -627,18 +638,25 @@ async def test_readme_example_session_passes_the_limits(flow, client, store):
 
 
 async def test_every_graphql_example_in_the_readme_passes_the_limits(client, store):
-    """Every ```graphql block of README.md, placeholders filled with a dummy id, is not refused by a limit
-    (it may find nothing, or miss its variables: the limits are checked before either matters)."""
-    blocks = re.findall(r"```graphql\n(.*?)```", README.read_text(), re.S)
+    """Every ```graphql block of README.md and docs/*.md, placeholders filled with a dummy id, is not refused by a
+    limit (it may find nothing, or miss its variables: the limits are checked before either matters). A block
+    of several operations (the README's example session) is sent once per operation, as GraphiQL sends it."""
+    blocks = [block for path in DOCUMENTS for block in re.findall(r"```graphql\n(.*?)```", path.read_text(), re.S)]
     assert len(blocks) >= 9, "README examples moved?"
     for block in blocks:
         document = re.sub(r'"<[^">]*>"', '"1"', block)
-        body = await post(client, document, token=store.server_token)
-        errors = body.get("errors") or []
-        codes = {error["extensions"]["code"] for error in errors}
-        assert not codes & LIMIT_CODES, (block, errors)
-        invalid = [error["message"] for error in errors if error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"]
-        assert all("to be provided" in message for message in invalid), (block, invalid)
+        names = [
+            definition.name.value
+            for definition in parse(document).definitions
+            if isinstance(definition, OperationDefinitionNode) and definition.name is not None
+        ]
+        for name in names if len(names) > 1 else [None]:
+            body = await post(client, document, token=store.server_token, operation_name=name)
+            errors = body.get("errors") or []
+            codes = {error["extensions"]["code"] for error in errors}
+            assert not codes & LIMIT_CODES, (block, name, errors)
+            invalid = [e["message"] for e in errors if e["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"]
+            assert all("to be provided" in message for message in invalid), (block, name, invalid)
 
 
 async def test_full_checkout_page_passes_the_limits(flow, client, store):
