@@ -27,6 +27,18 @@ from gateway import demo_carrier
 from gateway.api.auth_throttle import AuthThrottle, AuthThrottled, client_address
 from gateway.api.context import Context
 from gateway.api.errors import shape_errors
+from gateway.api.graphql_http import (
+    CONTENT_TYPES,
+    GRAPHQL_RESPONSE_JSON,
+    JSON,
+    RATE_LIMITED,
+    REQUEST_TOO_LARGE,
+    TOO_MANY_OPERATIONS,
+    WWW_AUTHENTICATE,
+    is_request_error,
+    negotiate,
+    request_error_status,
+)
 from gateway.api.limits import QueryLimits
 from gateway.api.loaders import Loaders
 from gateway.api.request_body import RequestRefused, decode_json, operations, read_request, refusal_of
@@ -67,18 +79,38 @@ def presented_token(request: Request) -> str | None:
 
 
 def error_response(
-    status: int, code: str, message: str, request_id: str | None = None, headers: dict[str, str] | None = None
+    status: int,
+    code: str,
+    message: str,
+    request_id: str | None = None,
+    headers: dict[str, str] | None = None,
+    media_type: str = JSON,
 ) -> Response:
+    """A refusal as a GraphQL response without `data` (nothing was executed), in `media_type`."""
     extensions: dict[str, Any] = {"code": code}
     if request_id:
         extensions["requestId"] = request_id
     headers = {**(headers or {}), **({"X-Request-Id": request_id} if request_id else {})}
-    return Response(
-        orjson.dumps({"data": None, "errors": [{"message": message, "extensions": extensions}]}),
-        status_code=status,
-        media_type="application/json",
-        headers=headers,
+    response = Response(
+        orjson.dumps({"errors": [{"message": message, "extensions": extensions}]}), status_code=status, headers=headers
     )
+    response.headers["content-type"] = CONTENT_TYPES[media_type]
+    return response
+
+
+def request_id_of(scope: Scope) -> str:
+    """The request's id: the caller's own X-Request-Id when it is well-formed, else a new one (kept in the scope,
+    so every part of the answer carries the same)."""
+    request_id = scope.get("gateway_request_id")
+    if request_id is None:
+        incoming = Request(scope).headers.get("x-request-id", "")
+        request_id = scope["gateway_request_id"] = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    return str(request_id)
+
+
+def media_type_of(scope: Scope) -> str:
+    """The negotiated response media type (application/json when the client accepts neither)."""
+    return negotiate(Request(scope).headers.get("accept")) or JSON
 
 
 class TooManyOperations(Exception):
@@ -109,28 +141,40 @@ class GatewayGraphQL(GraphQL[Context, None]):
                 if reads is not None:  # a request refused before execution still returns its connection
                     await reads.close()
         except TooManyOperations as error:
-            await error_response(400, "TOO_MANY_OPERATIONS", str(error))(scope, receive, send)
+            refused = error_response(
+                400, TOO_MANY_OPERATIONS, str(error), request_id_of(scope), None, media_type_of(scope)
+            )
+            await refused(scope, receive, send)
         except AuthThrottled as error:
-            throttled = error_response(429, "RATE_LIMITED", str(error), scope.get("gateway_request_id"))
+            throttled = error_response(429, RATE_LIMITED, str(error), request_id_of(scope), None, media_type_of(scope))
             throttled.headers["Retry-After"] = str(max(1, math.ceil(error.retry_after)))
             await throttled(scope, receive, send)
         except ClientDisconnect:
             raise
         except Exception as error:
             # Outside GraphQL execution (authentication, request parsing): never a stack trace to the client.
-            request_id = scope.get("gateway_request_id")
+            request_id = request_id_of(scope)
+            media_type = media_type_of(scope)
             if is_unavailable(error):
                 log.warning("database unavailable (request %s): %s", request_id, type(error).__name__)
                 response = error_response(
-                    503, "SERVICE_UNAVAILABLE", "the database is unavailable; retry shortly", request_id
+                    503,
+                    "SERVICE_UNAVAILABLE",
+                    "the database is unavailable; retry shortly",
+                    request_id,
+                    None,
+                    media_type,
                 )
             else:
                 log.error("unexpected error outside execution (request %s)", request_id, exc_info=error)
-                response = error_response(500, "INTERNAL_SERVER_ERROR", "Internal server error", request_id)
+                response = error_response(
+                    500, "INTERNAL_SERVER_ERROR", "Internal server error", request_id, None, media_type
+                )
             await response(scope, receive, send)
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Strawberry's view, with every refusal before execution a GraphQL JSON answer with a code."""
+        """Strawberry's view, with every refusal before execution a GraphQL JSON answer with a code, in the
+        negotiated media type with the GraphQL-over-HTTP status codes (gateway/api/graphql_http.py)."""
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
@@ -138,14 +182,27 @@ class GatewayGraphQL(GraphQL[Context, None]):
             response = await self.run(Request(scope, receive))
         except (HTTPException, RequestRefused) as error:
             refusal = refusal_of(error) if isinstance(error, HTTPException) else error
-            request_id = scope.get("gateway_request_id") or self._request_id(scope)
-            response = error_response(refusal.status, refusal.code, refusal.message, request_id, refusal.headers)
+            response = error_response(
+                refusal.status,
+                refusal.code,
+                refusal.message,
+                request_id_of(scope),
+                refusal.headers,
+                media_type_of(scope),
+            )
+        else:
+            if media_type_of(scope) == GRAPHQL_RESPONSE_JSON and response.media_type == JSON:
+                response.headers["content-type"] = CONTENT_TYPES[GRAPHQL_RESPONSE_JSON]
+                status = scope.get("gateway_request_error_status")
+                if status is not None and not scope.get("gateway_batch"):
+                    response.status_code = status
+                    if status == 401:
+                        response.headers["WWW-Authenticate"] = WWW_AUTHENTICATE
         await response(scope, receive, send)
 
-    @staticmethod
-    def _request_id(scope: Scope) -> str:
-        incoming = Request(scope).headers.get("x-request-id", "")
-        return incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # Without GraphiQL, a GET without a query is refused like any request without one (not strawberry's 404).
+        return self.graphiql_page is not None and super().should_render_graphql_ide(request)
 
     def decode_json(self, data: str | bytes) -> object:
         return decode_json(data)
@@ -169,10 +226,8 @@ class GatewayGraphQL(GraphQL[Context, None]):
         super()._validate_batch_request(request_data, protocol)
 
     async def get_context(self, request: Any, response: Any) -> Context:
-        incoming = request.headers.get("x-request-id", "")
-        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request_id = request_id_of(request.scope)
         response.headers["X-Request-Id"] = request_id
-        request.scope["gateway_request_id"] = request_id
         reads = RequestReads(self.engine)  # the token lookup and every read of the request share it
         request.scope["gateway_reads"] = reads
         token = presented_token(request)
@@ -201,6 +256,9 @@ class GatewayGraphQL(GraphQL[Context, None]):
         return principal
 
     async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
+        request = kwargs.get("request")
+        if request is not None and isinstance(kwargs.get("request_data"), list):
+            request.scope["gateway_batch"] = True  # a batch is answered 200, one entry per operation
         try:
             return await super().execute_operation(*args, **kwargs)
         finally:
@@ -213,7 +271,13 @@ class GatewayGraphQL(GraphQL[Context, None]):
         # Parse and validation errors never reach the schema's extensions: shape them here too.
         if result.errors:
             result.errors = shape_errors(result.errors, request.scope.get("gateway_request_id"), self.hide_schema)
-        return await super().process_result(request, result)
+        response = await super().process_result(request, result)
+        if media_type_of(request.scope) == GRAPHQL_RESPONSE_JSON and is_request_error(result.data, result.errors):
+            # Nothing executed: no `data` entry, and (for a single operation) a 4xx/5xx status from the codes.
+            response.pop("data", None)
+            codes = [str((error.extensions or {}).get("code")) for error in result.errors or ()]
+            request.scope["gateway_request_error_status"] = request_error_status(codes)
+        return response
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -270,7 +334,14 @@ class BodyLimit:
             await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = error_response(413, "REQUEST_TOO_LARGE", f"request bodies are limited to {self.max_bytes} bytes")
+        response = error_response(
+            413,
+            REQUEST_TOO_LARGE,
+            f"request bodies are limited to {self.max_bytes} bytes",
+            request_id_of(scope),
+            None,
+            media_type_of(scope),
+        )
         await response(scope, receive, send)
 
 
