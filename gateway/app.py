@@ -200,10 +200,6 @@ class GatewayGraphQL(GraphQL[Context, None]):
                         response.headers["WWW-Authenticate"] = WWW_AUTHENTICATE
         await response(scope, receive, send)
 
-    def should_render_graphql_ide(self, request: Any) -> bool:
-        # Without GraphiQL, a GET without a query is refused like any request without one (not strawberry's 404).
-        return self.graphiql_page is not None and super().should_render_graphql_ide(request)
-
     def decode_json(self, data: str | bytes) -> object:
         return decode_json(data)
 

@@ -41,6 +41,8 @@ Top-level error codes (`extensions.code`) and their HTTP status, as `json` / `gr
 - `METHOD_NOT_ALLOWED` 405 / 405: a mutation over GET (`Allow: POST`), or a method other than GET and POST
   (`Allow: GET, POST`).
 - `NOT_ACCEPTABLE` 406 / -: `Accept` allows neither `application/graphql-response+json` nor `application/json`.
+- `NOT_FOUND` 404 / 404: a GET without a query accepting `text/html` or `*/*` (a browser asking for the
+  GraphiQL page) where GraphiQL is off.
 - `REQUEST_TOO_LARGE` 413 / 413: the body is over `GATEWAY_MAX_BODY_BYTES`.
 - `UNSUPPORTED_MEDIA_TYPE` 415 / 415: a POST whose `Content-Type` is not `application/json`.
 - `TOO_MANY_OPERATIONS` 400 / 400: a JSON-array batch over `GATEWAY_MAX_BATCH_OPERATIONS`.
@@ -80,6 +82,7 @@ OPERATION_NOT_FOUND = "OPERATION_NOT_FOUND"
 OPERATION_NAME_REQUIRED = "OPERATION_NAME_REQUIRED"
 METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
 NOT_ACCEPTABLE = "NOT_ACCEPTABLE"
+NOT_FOUND = "NOT_FOUND"
 REQUEST_TOO_LARGE = "REQUEST_TOO_LARGE"
 UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
 TOO_MANY_OPERATIONS = "TOO_MANY_OPERATIONS"

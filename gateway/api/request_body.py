@@ -31,6 +31,7 @@ from gateway.api.graphql_http import (
     BAD_REQUEST,
     METHOD_NOT_ALLOWED,
     NOT_ACCEPTABLE,
+    NOT_FOUND,
     UNSUPPORTED_MEDIA_TYPE,
     negotiate,
     refusal_code,
@@ -67,6 +68,8 @@ def refusal_of(error: HTTPException) -> RequestRefused:
         return RequestRefused(error.reason, code=code)
     if error.status_code == 405:
         return RequestRefused("/graphql answers GET and POST only", status=405, code=METHOD_NOT_ALLOWED)
+    if error.status_code == 404:  # a page request (GET, no query, accepting text/html) while GraphiQL is off
+        return RequestRefused("no page here: send a GraphQL request (a `query`)", status=404, code=NOT_FOUND)
     status = error.status_code if 400 <= error.status_code < 500 else 400
     return RequestRefused(error.reason, status=status)
 
