@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -22,6 +23,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLRequestData
+from strawberry.types import ExecutionResult as StrawberryExecutionResult
 
 from gateway import demo_carrier
 from gateway.api.auth_throttle import AuthThrottle, AuthThrottled, client_address
@@ -54,6 +56,7 @@ from gateway.observability import (
     metrics_endpoint,
     observe_batch,
     observe_engine,
+    record_refused_operation,
     serve_metrics_on,
 )
 from gateway.settings import Settings, load_settings
@@ -250,6 +253,20 @@ class GatewayGraphQL(GraphQL[Context, None]):
             if principal is not None:
                 self.principals.put(token, principal)
         return principal
+
+    async def execute_single(self, *args: Any, **kwargs: Any) -> Any:
+        """One operation; in a batch, a refusal of one operation (unknown or ambiguous operation name) is that
+        operation's answer, so the others complete and the client sees which ran."""
+        try:
+            return await super().execute_single(*args, **kwargs)
+        except HTTPException as error:
+            request = kwargs["request"]
+            if not request.scope.get("gateway_batch"):
+                raise
+            refusal = refusal_of(error)
+            record_refused_operation(refusal.code)
+            extensions = {"code": refusal.code, "requestId": request_id_of(request.scope)}
+            return StrawberryExecutionResult(data=None, errors=[GraphQLError(refusal.message, extensions=extensions)])
 
     async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
         request = kwargs.get("request")

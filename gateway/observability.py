@@ -393,6 +393,16 @@ class OperationObserver(SchemaExtension):
             stats.operations.append(OperationRecord(name, kind, duration_s, codes, user_codes))
 
 
+def record_refused_operation(code: str) -> None:
+    """An operation of a batch refused before execution (its answer is that one error): counted and logged
+    like an operation, so the request's line names its code."""
+    REQUESTS.labels(operation="invalid", operation_type="unknown", outcome="error").inc()
+    ERRORS.labels(code=code).inc()
+    stats = _current.get()
+    if stats is not None:
+        stats.operations.append(OperationRecord("invalid", "unknown", 0.0, [code], []))
+
+
 # --- the ASGI middleware and the log line -------------------------------------------------------------
 
 

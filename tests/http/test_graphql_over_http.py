@@ -303,7 +303,19 @@ async def test_several_operations_need_a_name_on_the_standard_and_the_fast_path(
     assert response.status_code == 200 and response.json()["data"]["products"]["nodes"], response.text
 
 
-async def test_a_batch_with_an_ambiguous_document_is_refused(client, store):
-    headers = {"X-Auth-Token": store.storefront_token}
-    response = await client.post("/graphql", json=[{"query": PRODUCTS}, {"query": TWO_QUERIES}], headers=headers)
-    refusal(response, 400, "OPERATION_NAME_REQUIRED")
+@pytest.mark.parametrize("accept", ["application/json", GRAPHQL_RESPONSE])
+async def test_in_a_batch_an_unknown_or_ambiguous_operation_is_that_operations_answer(client, store, accept):
+    headers = {"X-Auth-Token": store.storefront_token, "Accept": accept, "X-Request-Id": "batch-7"}
+    batch = [
+        {"query": PRODUCTS},
+        {"query": TWO_QUERIES},
+        {"query": "query A { __typename }", "operationName": "B"},
+        {"query": TWO_QUERIES, "operationName": "Second"},
+    ]
+    response = await client.post("/graphql", json=batch, headers=headers)
+    assert response.status_code == 200 and media_type(response) == accept, response.text
+    executed, ambiguous, unknown, named = response.json()
+    assert executed["data"]["products"]["nodes"] and named["data"]["products"]["nodes"], response.text
+    for answer, code in ((ambiguous, "OPERATION_NAME_REQUIRED"), (unknown, "OPERATION_NOT_FOUND")):
+        assert ("data" in answer) == (accept == "application/json") and answer.get("data") is None, answer
+        assert answer["errors"][0]["extensions"] == {"code": code, "requestId": "batch-7"}, answer
