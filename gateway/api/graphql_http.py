@@ -1,11 +1,14 @@
 """GraphQL over HTTP: response media types, the HTTP status of a GraphQL response, and the refusal codes.
 
 Follows the GraphQL-over-HTTP specification (https://graphql.github.io/graphql-over-http/draft/), as audited by
-graphql-http's `serverAudits` (tests/test_graphql_over_http_audits.py).
+graphql-http's `serverAudits` (tests/test_graphql_over_http_audits.py, graphql-http 1.23.1): 400 for a document
+that does not parse or validate and for variables that do not coerce. (Later working drafts propose 422 for
+validation, variable and operation-selection failures and a custom 294 for partial success; not adopted while
+the audit suite checks 400 and 200.)
 
 Media types (`negotiate`). The response media type comes from the request's `Accept` header:
 
-- no `Accept` (or an empty one): `application/json`, as legacy clients expect;
+- no `Accept` (or one without a single well-formed media range): `application/json`, as legacy clients expect;
 - otherwise RFC 9110 content negotiation over `application/graphql-response+json` and `application/json`:
   the highest `q` wins; on a tie a type the client named outright beats one it reached through a wildcard;
   between two named types `application/graphql-response+json` wins (the specification's own type), between
@@ -161,6 +164,8 @@ def negotiate(accept: str | None) -> str | None:
     if accept is None or not accept.strip():
         return JSON
     ranges = _media_ranges(accept)
+    if not ranges:  # nothing well-formed in it: ignored, as if absent (RFC 9110 lets a server do so)
+        return JSON
     response_q, response_named = _quality(ranges, GRAPHQL_RESPONSE_JSON)
     json_q, _ = _quality(ranges, JSON)
     if response_q <= 0 and json_q <= 0:

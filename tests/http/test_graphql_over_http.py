@@ -96,6 +96,30 @@ async def test_accepting_neither_media_type_is_406(client, accept):
     refusal(response, 406, "NOT_ACCEPTABLE")
 
 
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        # Without a single well-formed media range the header is ignored, as if absent.
+        (",", "application/json"),
+        (" ; ;, ", "application/json"),
+        ("application/json;q=abc", "application/json"),  # a malformed q drops the range
+        ("application/json;q=2", "application/json"),
+        ("*/*;q=nan", "application/json"),
+        # A well-formed range that matches neither type.
+        ("application/json/x, text/*", None),
+        (f"{GRAPHQL_RESPONSE};q=0.001", GRAPHQL_RESPONSE),
+        ("application/json;q=0.5;charset=utf-8, text/html;q=1", "application/json"),
+        (", ".join(["text/html"] * 2000 + [f"{GRAPHQL_RESPONSE};q=0.1"]), GRAPHQL_RESPONSE),
+    ],
+)
+async def test_odd_accept_headers_get_a_media_type_or_406(client, accept, expected):
+    response = await client.post("/graphql", json={"query": "{ __typename }"}, headers={"Accept": accept})
+    if expected is None:
+        refusal(response, 406, "NOT_ACCEPTABLE")
+    else:
+        assert response.status_code == 200 and media_type(response) == expected, (response.headers, response.text)
+
+
 # --- status codes ----------------------------------------------------------------------------------------
 
 TOO_MANY_ALIASES = "{ " + " ".join(f"a{index}: __typename" for index in range(40)) + " }"
