@@ -3,8 +3,9 @@
 Follows the GraphQL-over-HTTP specification (https://graphql.github.io/graphql-over-http/draft/), as audited by
 graphql-http's `serverAudits` (tests/test_graphql_over_http_audits.py, graphql-http 1.23.1): 400 for a document
 that does not parse or validate and for variables that do not coerce. (Later working drafts propose 422 for
-validation, variable and operation-selection failures and a custom 294 for partial success; not adopted while
-the audit suite checks 400 and 200.)
+validation, variable and operation-selection failures, a custom 294 for partial success, and the
+graphql-response+json status codes for application/json clients too; not adopted while the audit suite checks
+400 and 200, and 200 for application/json, which existing clients rely on.)
 
 Media types (`negotiate`). The response media type comes from the request's `Accept` header:
 
