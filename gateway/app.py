@@ -286,8 +286,14 @@ class GatewayGraphQL(GraphQL[Context, None]):
             result.errors = shape_errors(result.errors, request.scope.get("gateway_request_id"), self.hide_schema)
         response = await super().process_result(request, result)
         if media_type_of(request.scope) == GRAPHQL_RESPONSE_JSON and is_request_error(result.data, result.errors):
-            # Nothing executed: no `data` entry, and (for a single operation) a 4xx/5xx status from the codes.
+            # Nothing executed: no `data` entry, and (for a single operation) a 4xx/5xx status from the codes;
+            # like every refusal, each error names the request id.
             response.pop("data", None)
+            request_id = request_id_of(request.scope)
+            for error in response.get("errors") or ():
+                # A new dict: the extensions may belong to a cached validation error, shared by other requests.
+                extensions = error.get("extensions") or {}
+                error["extensions"] = {**extensions, "requestId": extensions.get("requestId") or request_id}
             codes = [str((error.extensions or {}).get("code")) for error in result.errors or ()]
             request.scope["gateway_request_error_status"] = request_error_status(codes)
         return response

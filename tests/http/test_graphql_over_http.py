@@ -147,6 +147,7 @@ async def test_request_errors_are_400_without_data_under_graphql_response_json(c
     body = response.json()
     assert "data" not in body and body["errors"], body
     assert {error["extensions"]["code"] for error in body["errors"]} == {code}, body
+    assert {error["extensions"]["requestId"] for error in body["errors"]} == {response.headers["x-request-id"]}
 
     # application/json (or no Accept at all): unchanged for existing clients, 200 with data null.
     for headers in (APP_JSON, {}):
@@ -154,6 +155,17 @@ async def test_request_errors_are_400_without_data_under_graphql_response_json(c
         assert response.status_code == 200 and media_type(response) == "application/json", response.text
         body = response.json()
         assert body["data"] is None and {error["extensions"]["code"] for error in body["errors"]} == {code}, body
+
+
+async def test_a_request_id_never_leaks_into_another_requests_answer(client):
+    # Validation results are cached per document: the id added to one answer must not stick to the cached errors.
+    request = {"query": "{ leakCheck }"}
+    first = await client.post("/graphql", json=request, headers={**GR_JSON, "X-Request-Id": "first-1"})
+    assert first.json()["errors"][0]["extensions"]["requestId"] == "first-1", first.text
+    second = await client.post("/graphql", json=request, headers=APP_JSON)
+    assert "first-1" not in second.text, second.text
+    third = await client.post("/graphql", json=request, headers={**GR_JSON, "X-Request-Id": "third-3"})
+    assert third.json()["errors"][0]["extensions"]["requestId"] == "third-3", third.text
 
 
 async def test_executed_requests_are_200_with_data_even_with_field_errors(client, store):
@@ -176,6 +188,7 @@ async def test_access_refusals_are_401_and_403_under_graphql_response_json(clien
     assert response.headers["www-authenticate"].startswith("Bearer"), response.headers
     body = response.json()
     assert "data" not in body and body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED", body
+    assert body["errors"][0]["extensions"]["requestId"] == response.headers["x-request-id"], body
 
     orders = "{ orders(first: 1) { nodes { id } } }"
     headers = {**GR_JSON, "X-Auth-Token": store.storefront_token}
