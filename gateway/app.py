@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
@@ -22,11 +23,24 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLRequestData
+from strawberry.types import ExecutionResult as StrawberryExecutionResult
 
 from gateway import demo_carrier
 from gateway.api.auth_throttle import AuthThrottle, AuthThrottled, client_address
 from gateway.api.context import Context
 from gateway.api.errors import shape_errors
+from gateway.api.graphql_http import (
+    CONTENT_TYPES,
+    GRAPHQL_RESPONSE_JSON,
+    JSON,
+    RATE_LIMITED,
+    REQUEST_TOO_LARGE,
+    TOO_MANY_OPERATIONS,
+    WWW_AUTHENTICATE,
+    is_request_error,
+    negotiate,
+    request_error_status,
+)
 from gateway.api.limits import QueryLimits
 from gateway.api.loaders import Loaders
 from gateway.api.request_body import RequestRefused, decode_json, operations, read_request, refusal_of
@@ -43,6 +57,7 @@ from gateway.observability import (
     metrics_endpoint,
     observe_batch,
     observe_engine,
+    record_refused_operation,
     serve_metrics_on,
 )
 from gateway.settings import Settings, load_settings
@@ -67,25 +82,43 @@ def presented_token(request: Request) -> str | None:
     return None
 
 
-def request_id_of(headers: Headers) -> str:
-    """The request's id: the caller's `X-Request-Id` when it is a sane one, else a new one."""
-    incoming = headers.get("x-request-id", "")
-    return incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
-
-
 def error_response(
-    status: int, code: str, message: str, request_id: str | None = None, headers: dict[str, str] | None = None
+    status: int,
+    code: str,
+    message: str,
+    request_id: str | None = None,
+    headers: dict[str, str] | None = None,
+    media_type: str = JSON,
 ) -> Response:
+    """A refusal as a GraphQL response without `data` (nothing was executed), in `media_type`."""
     extensions: dict[str, Any] = {"code": code}
     if request_id:
         extensions["requestId"] = request_id
     headers = {**(headers or {}), **({"X-Request-Id": request_id} if request_id else {})}
-    return Response(
-        orjson.dumps({"data": None, "errors": [{"message": message, "extensions": extensions}]}),
-        status_code=status,
-        media_type="application/json",
-        headers=headers,
+    response = Response(
+        orjson.dumps({"errors": [{"message": message, "extensions": extensions}]}), status_code=status, headers=headers
     )
+    response.headers["content-type"] = CONTENT_TYPES[media_type]
+    return response
+
+
+def incoming_request_id(headers: Headers) -> str:
+    """The caller's own X-Request-Id when it is well-formed, else a new id."""
+    incoming = headers.get("x-request-id", "")
+    return incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+
+
+def request_id_of(scope: Scope) -> str:
+    """The request's id (`incoming_request_id`), kept in the scope so every part of the answer carries the same."""
+    request_id = scope.get("gateway_request_id")
+    if request_id is None:
+        request_id = scope["gateway_request_id"] = incoming_request_id(Headers(scope=scope))
+    return str(request_id)
+
+
+def media_type_of(scope: Scope) -> str:
+    """The negotiated response media type (application/json when the client accepts neither)."""
+    return negotiate(Request(scope).headers.get("accept")) or JSON
 
 
 class TooManyOperations(Exception):
@@ -116,28 +149,40 @@ class GatewayGraphQL(GraphQL[Context, None]):
                 if reads is not None:  # a request refused before execution still returns its connection
                     await reads.close()
         except TooManyOperations as error:
-            await error_response(400, "TOO_MANY_OPERATIONS", str(error))(scope, receive, send)
+            refused = error_response(
+                400, TOO_MANY_OPERATIONS, str(error), request_id_of(scope), None, media_type_of(scope)
+            )
+            await refused(scope, receive, send)
         except AuthThrottled as error:
-            throttled = error_response(429, "RATE_LIMITED", str(error), scope.get("gateway_request_id"))
+            throttled = error_response(429, RATE_LIMITED, str(error), request_id_of(scope), None, media_type_of(scope))
             throttled.headers["Retry-After"] = str(max(1, math.ceil(error.retry_after)))
             await throttled(scope, receive, send)
         except ClientDisconnect:
             raise
         except Exception as error:
             # Outside GraphQL execution (authentication, request parsing): never a stack trace to the client.
-            request_id = scope.get("gateway_request_id")
+            request_id = request_id_of(scope)
+            media_type = media_type_of(scope)
             if is_unavailable(error):
                 log.warning("database unavailable (request %s): %s", request_id, type(error).__name__)
                 response = error_response(
-                    503, "SERVICE_UNAVAILABLE", "the database is unavailable; retry shortly", request_id
+                    503,
+                    "SERVICE_UNAVAILABLE",
+                    "the database is unavailable; retry shortly",
+                    request_id,
+                    None,
+                    media_type,
                 )
             else:
                 log.error("unexpected error outside execution (request %s)", request_id, exc_info=error)
-                response = error_response(500, "INTERNAL_SERVER_ERROR", "Internal server error", request_id)
+                response = error_response(
+                    500, "INTERNAL_SERVER_ERROR", "Internal server error", request_id, None, media_type
+                )
             await response(scope, receive, send)
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Strawberry's view, with every refusal before execution a GraphQL JSON answer with a code."""
+        """Strawberry's view, with every refusal before execution a GraphQL JSON answer with a code, in the
+        negotiated media type with the GraphQL-over-HTTP status codes (gateway/api/graphql_http.py)."""
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
@@ -145,13 +190,23 @@ class GatewayGraphQL(GraphQL[Context, None]):
             response = await self.run(Request(scope, receive))
         except (HTTPException, RequestRefused) as error:
             refusal = refusal_of(error) if isinstance(error, HTTPException) else error
-            request_id = scope.get("gateway_request_id") or self._request_id(scope)
-            response = error_response(refusal.status, refusal.code, refusal.message, request_id, refusal.headers)
+            response = error_response(
+                refusal.status,
+                refusal.code,
+                refusal.message,
+                request_id_of(scope),
+                refusal.headers,
+                media_type_of(scope),
+            )
+        else:
+            if media_type_of(scope) == GRAPHQL_RESPONSE_JSON and response.media_type == JSON:
+                response.headers["content-type"] = CONTENT_TYPES[GRAPHQL_RESPONSE_JSON]
+                status = scope.get("gateway_request_error_status")
+                if status is not None and not scope.get("gateway_batch"):
+                    response.status_code = status
+                    if status == 401:
+                        response.headers["WWW-Authenticate"] = WWW_AUTHENTICATE
         await response(scope, receive, send)
-
-    @staticmethod
-    def _request_id(scope: Scope) -> str:
-        return request_id_of(Request(scope).headers)
 
     def decode_json(self, data: str | bytes) -> object:
         return decode_json(data)
@@ -175,9 +230,8 @@ class GatewayGraphQL(GraphQL[Context, None]):
         super()._validate_batch_request(request_data, protocol)
 
     async def get_context(self, request: Any, response: Any) -> Context:
-        request_id = request_id_of(request.headers)
+        request_id = request_id_of(request.scope)
         response.headers["X-Request-Id"] = request_id
-        request.scope["gateway_request_id"] = request_id
         reads = RequestReads(self.engine)  # the token lookup and every read of the request share it
         request.scope["gateway_reads"] = reads
         token = presented_token(request)
@@ -205,7 +259,24 @@ class GatewayGraphQL(GraphQL[Context, None]):
                 self.principals.put(token, principal)
         return principal
 
+    async def execute_single(self, *args: Any, **kwargs: Any) -> Any:
+        """One operation; in a batch, a refusal of one operation (unknown or ambiguous operation name) is that
+        operation's answer, so the others complete and the client sees which ran."""
+        try:
+            return await super().execute_single(*args, **kwargs)
+        except HTTPException as error:
+            request = kwargs["request"]
+            if not request.scope.get("gateway_batch"):
+                raise
+            refusal = refusal_of(error)
+            record_refused_operation(refusal.code)
+            extensions = {"code": refusal.code, "requestId": request_id_of(request.scope)}
+            return StrawberryExecutionResult(data=None, errors=[GraphQLError(refusal.message, extensions=extensions)])
+
     async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
+        request = kwargs.get("request")
+        if request is not None and isinstance(kwargs.get("request_data"), list):
+            request.scope["gateway_batch"] = True  # a batch is answered 200, one entry per operation
         try:
             return await super().execute_operation(*args, **kwargs)
         finally:
@@ -218,7 +289,19 @@ class GatewayGraphQL(GraphQL[Context, None]):
         # Parse and validation errors never reach the schema's extensions: shape them here too.
         if result.errors:
             result.errors = shape_errors(result.errors, request.scope.get("gateway_request_id"), self.hide_schema)
-        return await super().process_result(request, result)
+        response = await super().process_result(request, result)
+        if media_type_of(request.scope) == GRAPHQL_RESPONSE_JSON and is_request_error(result.data, result.errors):
+            # Nothing executed: no `data` entry, and (for a single operation) a 4xx/5xx status from the codes;
+            # like every refusal, each error names the request id.
+            response.pop("data", None)
+            request_id = request_id_of(request.scope)
+            for error in response.get("errors") or ():
+                # A new dict: the extensions may belong to a cached validation error, shared by other requests.
+                extensions = error.get("extensions") or {}
+                error["extensions"] = {**extensions, "requestId": extensions.get("requestId") or request_id}
+            codes = [str((error.extensions or {}).get("code")) for error in result.errors or ()]
+            request.scope["gateway_request_error_status"] = request_error_status(codes)
+        return response
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -275,7 +358,14 @@ class BodyLimit:
             await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = error_response(413, "REQUEST_TOO_LARGE", f"request bodies are limited to {self.max_bytes} bytes")
+        response = error_response(
+            413,
+            REQUEST_TOO_LARGE,
+            f"request bodies are limited to {self.max_bytes} bytes",
+            request_id_of(scope),
+            None,
+            media_type_of(scope),
+        )
         await response(scope, receive, send)
 
 
@@ -353,7 +443,7 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
             origins=settings.cors_origins,
             local_origins=settings.allows_local_origins,
             refuse=lambda reason, request_id: error_response(403, "CORS_ORIGIN_NOT_ALLOWED", reason, request_id),
-            request_id=request_id_of,
+            request_id=incoming_request_id,
         )
     )
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

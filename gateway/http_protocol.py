@@ -23,6 +23,8 @@ Use it with `uvicorn gateway.app:create_app --factory --http gateway.http_protoc
 from __future__ import annotations
 
 import asyncio
+import re
+import uuid
 from functools import cache
 from typing import Any
 
@@ -37,34 +39,45 @@ RETRY_AFTER_S = 1
 #: closed, so that sockets over the limit are held only briefly whatever the header timeout is.
 OVER_LIMIT_GRACE_S = 1.0
 
-_REFUSAL_BODY = orjson.dumps(
-    {
-        "data": None,
-        "errors": [
-            {
-                "message": "the server is at its connection limit; retry shortly",
-                "extensions": {"code": "SERVICE_UNAVAILABLE"},
-            }
-        ],
-    }
-)
+_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._-]{1,64}$")
+
+
+def _request_id(scope: Any) -> str:
+    """The caller's X-Request-Id when well-formed (as the application takes it), else a new one."""
+    for name, value in scope.get("headers") or ():
+        if name.lower() == b"x-request-id" and _REQUEST_ID.match(value):
+            return str(value.decode("ascii"))
+    return uuid.uuid4().hex
 
 
 async def connection_limit_refusal(scope: Any, receive: Any, send: Any) -> None:
-    """The ASGI answer to a request over the connection limit: 503, GraphQL JSON, and the connection closes."""
+    """The ASGI answer to a request over the connection limit: 503, GraphQL JSON without `data` (nothing ran)
+    and with the request id, and the connection closes."""
+    request_id = _request_id(scope)
+    body = orjson.dumps(
+        {
+            "errors": [
+                {
+                    "message": "the server is at its connection limit; retry shortly",
+                    "extensions": {"code": "SERVICE_UNAVAILABLE", "requestId": request_id},
+                }
+            ],
+        }
+    )
     await send(
         {
             "type": "http.response.start",
             "status": 503,
             "headers": [
                 (b"content-type", b"application/json"),
-                (b"content-length", str(len(_REFUSAL_BODY)).encode()),
+                (b"content-length", str(len(body)).encode()),
                 (b"retry-after", str(RETRY_AFTER_S).encode()),
+                (b"x-request-id", request_id.encode()),
                 (b"connection", b"close"),
             ],
         }
     )
-    await send({"type": "http.response.body", "body": _REFUSAL_BODY})
+    await send({"type": "http.response.body", "body": body})
 
 
 @cache

@@ -52,6 +52,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 
 from gateway.api.errors import shape_errors
+from gateway.api.graphql_http import refusal_code
 
 request_log = logging.getLogger("gateway.requests")
 log = logging.getLogger("gateway.observability")
@@ -67,8 +68,10 @@ _STATUS_CODES = {
     400: "BAD_REQUEST",
     404: "NOT_FOUND",
     405: "METHOD_NOT_ALLOWED",
+    406: "NOT_ACCEPTABLE",
     413: "REQUEST_TOO_LARGE",
     415: "UNSUPPORTED_MEDIA_TYPE",
+    429: "RATE_LIMITED",
     503: "SERVICE_UNAVAILABLE",
 }
 
@@ -363,6 +366,10 @@ class OperationObserver(SchemaExtension):
             return None
 
     def _record(self, duration_s: float, escaped: BaseException | None) -> None:
+        if refusal_code(escaped) is not None:
+            # Refused before execution (unknown or ambiguous operation, wrong method, no query): the view answers
+            # it as an HTTP refusal, whose code the request line takes from the response body.
+            return
         operation = self._operation()
         if operation is None:
             name, kind = "invalid", "unknown"
@@ -384,6 +391,16 @@ class OperationObserver(SchemaExtension):
         stats = _current.get()
         if stats is not None:
             stats.operations.append(OperationRecord(name, kind, duration_s, codes, user_codes))
+
+
+def record_refused_operation(code: str) -> None:
+    """An operation of a batch refused before execution (its answer is that one error): counted and logged
+    like an operation, so the request's line names its code."""
+    REQUESTS.labels(operation="invalid", operation_type="unknown", outcome="error").inc()
+    ERRORS.labels(code=code).inc()
+    stats = _current.get()
+    if stats is not None:
+        stats.operations.append(OperationRecord("invalid", "unknown", 0.0, [code], []))
 
 
 # --- the ASGI middleware and the log line -------------------------------------------------------------

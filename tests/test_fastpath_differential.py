@@ -49,22 +49,41 @@ class Pair:
     standard: httpx.AsyncClient
     plans: PlanCache
     store: StoreFixture
+    #: The Accept header of every request (None: none, i.e. application/json).
+    accept: str | None = None
 
-    async def post(self, client: httpx.AsyncClient, query: str, variables: dict[str, Any] | None, token: str | None):
+    async def post(
+        self,
+        client: httpx.AsyncClient,
+        query: str,
+        variables: dict[str, Any] | None,
+        token: str | None,
+        extra: dict[str, Any] | None = None,
+    ):
         headers = {"X-Request-Id": REQUEST_ID}
         if token:
             headers["X-Auth-Token"] = token
-        return await client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+        if self.accept:
+            headers["Accept"] = self.accept
+        request = {"query": query, "variables": variables or {}, **(extra or {})}
+        return await client.post("/graphql", json=request, headers=headers)
 
     async def compare(
-        self, query: str, variables: dict[str, Any] | None = None, *, token: str | None
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        token: str | None,
+        extra: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Send to both; require identical status and body; return the body and whether the fast path answered."""
+        """Send to both; require identical status, media type and body; return the status, the body and
+        whether the fast path answered."""
         answered = self.plans.answered
-        fast = await self.post(self.fast, query, variables, token)
+        fast = await self.post(self.fast, query, variables, token, extra)
         answered_fast = self.plans.answered > answered
-        standard = await self.post(self.standard, query, variables, token)
+        standard = await self.post(self.standard, query, variables, token, extra)
         assert fast.status_code == standard.status_code, (query, variables, fast.text, standard.text)
+        assert fast.headers["content-type"] == standard.headers["content-type"], (fast.headers, standard.headers)
         if fast.content != standard.content:
             diff = "\n".join(
                 difflib.unified_diff(
@@ -76,7 +95,7 @@ class Pair:
                 )
             )
             pytest.fail(f"responses differ for\n{query}\nvariables {variables}\n{diff[:6000]}")
-        return {"body": fast.json(), "fast": answered_fast}
+        return {"status": fast.status_code, "body": fast.json(), "fast": answered_fast}
 
 
 def plans_of(app: Any) -> PlanCache:
@@ -331,6 +350,31 @@ async def test_refused_requests_answer_identically(pair: Pair):
         body = (await pair.compare(query, {"first": 5}, token=token))["body"]
         assert body["data"] is None and body["errors"][0]["extensions"]["code"] in ("UNAUTHENTICATED", "FORBIDDEN")
     assert pair.plans.answered == answered
+
+
+async def test_graphql_response_json_answers_identically(pair: Pair):
+    """Under application/graphql-response+json both paths give the same status codes, media type and bodies:
+    200 once execution started, 4xx without `data` when it never did, and a refusal of an unnamed operation
+    of a document with several (which the fast path must not answer either)."""
+    await build_world(pair)
+    pair.accept = "application/graphql-response+json"
+    server = pair.store.server_token
+    two = "query A { orders(first: 2) { nodes { id } } } query B { products(first: 2) { nodes { sku } } }"
+    cases: list[tuple[str, dict[str, Any] | None, str | None, dict[str, Any] | None, int, bool]] = [
+        # query, variables, token, extra request fields, status, answered by the fast path
+        ("{ orders(first: 3) { nodes { id status } } }", None, server, None, 200, True),
+        (two, None, server, {"operationName": "B"}, 200, True),
+        ("{ orders(first: 101) { nodes { id } } }", None, server, None, 200, False),  # a field error
+        ("{ orders(first: 3) { nodes { nope } } }", None, server, None, 400, False),
+        ("query($n: Int!) { orders(first: $n) { nodes { id } } }", {"n": "x"}, server, None, 400, False),
+        ("{ orders(first: 3) { nodes { id } } }", None, None, None, 401, False),
+        (two, None, server, None, 400, False),  # OPERATION_NAME_REQUIRED
+    ]
+    for query, variables, token, extra, status, fast in cases:
+        answer = await pair.compare(query, variables, token=token, extra=extra)
+        assert answer["status"] == status, (query, answer)
+        assert ("data" in answer["body"]) == (status == 200), (query, answer)
+        assert answer["fast"] == fast, (query, answer)
 
 
 async def test_errors_fall_back_to_standard_execution(pair: Pair, monkeypatch: pytest.MonkeyPatch):

@@ -1,7 +1,8 @@
 """Errors as clients see them.
 
 - Refusals of a mutation's input: `UserError` entries in the payload's `errors`.
-- Authentication, permission and malformed requests: top-level GraphQL errors with `extensions.code`.
+- Authentication, permission and malformed requests: top-level GraphQL errors with `extensions.code`. The list
+  of codes with their HTTP status under each response media type is in gateway/api/graphql_http.py.
 - Anything unexpected: masked to `INTERNAL_SERVER_ERROR` with a request id; the full error goes to the
   server log under the same id, never to the client.
 """

@@ -27,6 +27,16 @@ from strawberry.http import GraphQLRequestData, GraphQLRequestProtocol
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.exceptions import InvalidOperationTypeError
 
+from gateway.api.graphql_http import (
+    BAD_REQUEST,
+    METHOD_NOT_ALLOWED,
+    NOT_ACCEPTABLE,
+    NOT_FOUND,
+    UNSUPPORTED_MEDIA_TYPE,
+    negotiate,
+    refusal_code,
+)
+
 #: Deepest nesting of arrays and objects accepted in a request body or a GET request's `variables`/`extensions`.
 #: The request object itself is level 1 and `variables` level 2, so variables may nest 62 levels; no real
 #: input of this schema nests more than 6.
@@ -36,9 +46,9 @@ _OBJECT_FIELDS = ("variables", "extensions")
 
 
 class RequestRefused(Exception):
-    """The request is not a GraphQL request this gateway serves."""
+    """The request is not a GraphQL request this gateway serves (codes: gateway/api/graphql_http.py)."""
 
-    def __init__(self, message: str, *, status: int = 400, code: str = "BAD_REQUEST", allow: str = "GET, POST") -> None:
+    def __init__(self, message: str, *, status: int = 400, code: str = BAD_REQUEST, allow: str = "GET, POST") -> None:
         super().__init__(message)
         self.message = message
         self.status = status
@@ -48,8 +58,18 @@ class RequestRefused(Exception):
 
 def refusal_of(error: HTTPException) -> RequestRefused:
     """Strawberry's plain-text refusals as coded ones (a mutation over GET is 405, as the specification says)."""
-    if isinstance(error.__cause__, InvalidOperationTypeError):
-        return RequestRefused(error.reason, status=405, allow="POST")
+    cause = error.__cause__
+    code = refusal_code(cause)
+    if isinstance(cause, InvalidOperationTypeError):
+        return RequestRefused(
+            f"{error.reason}: send mutations with POST", status=405, code=METHOD_NOT_ALLOWED, allow="POST"
+        )
+    if code is not None:
+        return RequestRefused(error.reason, code=code)
+    if error.status_code == 405:
+        return RequestRefused("/graphql answers GET and POST only", status=405, code=METHOD_NOT_ALLOWED)
+    if error.status_code == 404:  # a page request (GET, no query, accepting text/html) while GraphiQL is off
+        return RequestRefused("no page here: send a GraphQL request (a `query`)", status=404, code=NOT_FOUND)
     status = error.status_code if 400 <= error.status_code < 500 else 400
     return RequestRefused(error.reason, status=status)
 
@@ -92,12 +112,19 @@ def _too_deep() -> RequestRefused:
 
 
 async def read_request(request: AsyncHTTPRequestAdapter) -> list[dict[str, Any]] | dict[str, Any]:
-    """The request object (or batch) of a GET's parameters or a POST's JSON body; other content types are 415."""
+    """The request object (or batch) of a GET's parameters or a POST's JSON body; other content types are 415,
+    and an Accept header allowing neither response media type 406."""
+    if negotiate(request.headers.get("accept")) is None:
+        raise RequestRefused(
+            "accept application/graphql-response+json or application/json", status=406, code=NOT_ACCEPTABLE
+        )
     if request.method == "GET":
         return request_objects(query_params_request(request.query_params))  # type: ignore[arg-type]
     content_type, _ = parse_content_type(request.content_type or "")
     if "application/json" not in content_type:
-        raise RequestRefused("send the request as application/json (or a query over GET)", status=415)
+        raise RequestRefused(
+            "send the request as application/json (or a query over GET)", status=415, code=UNSUPPORTED_MEDIA_TYPE
+        )
     return request_objects(decode_json(await request.get_body()))
 
 
@@ -109,7 +136,7 @@ def operations(
         GraphQLRequestData(
             query=item.get("query"),
             variables=item.get("variables"),
-            operation_name=item.get("operationName"),
+            operation_name=item.get("operationName") or None,  # "" names no operation (the specification)
             extensions=item.get("extensions"),
             protocol=protocol,
         )

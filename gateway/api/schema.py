@@ -17,6 +17,7 @@ from gateway.api.checkout.mutations import CheckoutMutation
 from gateway.api.checkout.queries import CheckoutQuery
 from gateway.api.errors import ErrorShaping, log_errors
 from gateway.api.fastpath import fast_execution
+from gateway.api.graphql_http import RequireOperationName
 from gateway.api.limits import (
     BudgetedValidation,
     QueryLimits,
@@ -81,6 +82,7 @@ def build_schema(
             *tracing_extensions(tracing),
             lambda: MaxTokensLimiter(limits.max_tokens),
             lambda: ParserCache(maxsize=1024),
+            RequireOperationName,
             BudgetedValidation,
             lambda: AddValidationRules(rules),
             lambda: ValidationCache(maxsize=1024),

@@ -73,7 +73,11 @@ async def post(client: httpx.AsyncClient, token: str | None) -> httpx.Response:
 
 def code_of(response: httpx.Response) -> str:
     body = response.json()
-    assert body["data"] is None, body
+    if response.status_code == 429:  # refused before GraphQL: no `data` entry, and the request id
+        assert "data" not in body, body
+        assert body["errors"][0]["extensions"]["requestId"] == response.headers["x-request-id"], body
+    else:
+        assert body["data"] is None, body
     return str(body["errors"][0]["extensions"]["code"])
 
 

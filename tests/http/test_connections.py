@@ -106,16 +106,22 @@ def test_requests_over_the_connection_limit_get_a_graphql_503(database_url, tmp_
     with gateway(database_url, tmp_path, **env) as server:
         held = open_sockets(server.port, 25, b"")
         try:
-            refused = httpx.post(f"{server.base_url}/graphql", json={"query": "{ __typename }"}, timeout=10)
+            refused = httpx.post(
+                f"{server.base_url}/graphql",
+                json={"query": "{ __typename }"},
+                headers={"X-Request-Id": "over-the-limit"},
+                timeout=10,
+            )
         finally:
             for sock in held:
                 sock.close()
         assert refused.status_code == 503
         assert refused.headers["content-type"] == "application/json"
         assert int(refused.headers["retry-after"]) >= 1
+        assert refused.headers["x-request-id"] == "over-the-limit"
         body = refused.json()
-        assert body["data"] is None
-        assert body["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+        assert "data" not in body  # nothing ran
+        assert body["errors"][0]["extensions"] == {"code": "SERVICE_UNAVAILABLE", "requestId": "over-the-limit"}
 
         assert served_again(server)  # once the idle sockets are gone
 

@@ -4,8 +4,9 @@ Each case here is something an outsider can send without any token: malformed to
 are not GraphQL requests (wrong JSON shapes, invalid UTF-8, absurd nesting, absurd numbers), requests
 strawberry refuses before execution (unknown operation, missing query, unsupported content type, a mutation
 over GET), crafted cursors, and ids and dates outside the database's ranges. Every answer must be a 4xx (or
-a normal 200 GraphQL answer) whose body is `{"data": null, "errors": [{"message", "extensions": {"code"}}]}`
-with an X-Request-Id header, and none may write an ERROR log record or a traceback.
+a normal 200 GraphQL answer) whose body is `{"errors": [{"message", "extensions": {"code", "requestId"}}]}` (no
+`data`: nothing was executed) with the same id in the X-Request-Id header, and none may write an ERROR log record or
+a traceback.
 
 The property-based tests at the end throw random bytes, random JSON values, random tokens and random
 documents at the endpoint under the same requirement (bounded example counts, derandomized).
@@ -50,10 +51,11 @@ def refusal(response: httpx.Response, code: str | set[str], status: int | set[in
     assert response.headers["content-type"].startswith("application/json"), response.headers
     assert response.headers.get("x-request-id"), response.headers
     body = response.json()
-    assert isinstance(body, dict) and body.get("data") is None, body
+    assert isinstance(body, dict) and "data" not in body, body
     errors = body["errors"]
     assert errors and all(isinstance(error["message"], str) for error in errors), body
     assert {error["extensions"]["code"] for error in errors} <= codes, body
+    assert all(error["extensions"]["requestId"] == response.headers["x-request-id"] for error in errors), body
     assert "Traceback" not in response.text and "RecursionError" not in response.text
     assert "recursion" not in response.text.lower()
     return errors[0]  # type: ignore[no-any-return]
@@ -171,21 +173,21 @@ async def test_refusals_before_execution_are_graphql_json_with_a_code(client, st
     token = {"X-Auth-Token": store.server_token}
     # An operationName the document does not define.
     response = await client.post("/graphql", json={"query": "query A { __typename }", "operationName": "B"})
-    refusal(response, "BAD_REQUEST")
+    refusal(response, "OPERATION_NOT_FOUND")
     # No query at all.
     refusal(await client.post("/graphql", json={"variables": {}}, headers=token), "BAD_REQUEST")
     accept_json = {**token, "Accept": "application/json"}
-    refusal(await client.get("/graphql", headers=accept_json), "BAD_REQUEST", {400, 404})
+    refusal(await client.get("/graphql", headers=accept_json), "BAD_REQUEST")
     # Unsupported content types.
     for content_type in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", ""):
         response = await client.post(
             "/graphql", content=b'{"query": "{ __typename }"}', headers={"Content-Type": content_type}
         )
-        refusal(response, "BAD_REQUEST", {400, 415})
+        refusal(response, "UNSUPPORTED_MEDIA_TYPE", 415)
     # A mutation over GET: the GraphQL-over-HTTP spec answers 405.
     params = {"query": 'mutation { completeCheckout(input: {checkoutId: "x"}) { errors { code } } }'}
     response = await client.get("/graphql", params=params, headers=token)
-    refusal(response, "BAD_REQUEST", 405)
+    refusal(response, "METHOD_NOT_ALLOWED", 405)
     assert response.headers["allow"] == "POST"
     # Methods other than GET and POST.
     for method in ("PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"):
@@ -193,7 +195,7 @@ async def test_refusals_before_execution_are_graphql_json_with_a_code(client, st
         assert response.status_code == 405, (method, response.text)
         assert response.headers["allow"] == "GET, POST"
         if method != "HEAD":
-            refusal(response, "BAD_REQUEST", 405)
+            refusal(response, "METHOD_NOT_ALLOWED", 405)
     # A document that does not parse.
     response = await client.get("/graphql", params={"query": "{ products("}, headers=token)
     assert response.status_code < 500
@@ -445,13 +447,15 @@ def check_answer(response: httpx.Response) -> None:
     answers = body if isinstance(body, list) else [body]
     assert answers, body
     for answer in answers:
-        assert isinstance(answer, dict) and "data" in answer, body
+        # A GraphQL response: `data` once execution started; a refusal (4xx) has none.
+        assert isinstance(answer, dict) and ("data" in answer) == (response.status_code < 400), body
         for error in answer.get("errors") or ():
             assert isinstance(error["message"], str) and error["extensions"]["code"], body
         if answer.get("errors") is None:
             assert isinstance(answer["data"], dict), body
         if response.status_code >= 400:
-            assert answer["data"] is None and answer["errors"], body
+            assert answer["errors"], body
+            assert answer["errors"][0]["extensions"]["requestId"] == response.headers["x-request-id"], body
     assert "Traceback" not in response.text
 
 

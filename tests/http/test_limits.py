@@ -463,8 +463,9 @@ async def test_page_size_is_at_most_100(client, store, connection):
 def assert_too_large(response: httpx.Response) -> None:
     assert response.status_code == 413, (response.status_code, response.text)
     body = response.json()
-    assert body["data"] is None
+    assert "data" not in body, body  # nothing was executed
     assert [error["extensions"]["code"] for error in body["errors"]] == ["REQUEST_TOO_LARGE"]
+    assert body["errors"][0]["extensions"]["requestId"] == response.headers["x-request-id"], response.headers
     assert str(MAX_BODY_BYTES) in body["errors"][0]["message"]
 
 

@@ -178,6 +178,39 @@ async def test_log_lines_carry_error_codes(client: httpx.AsyncClient, store: Sto
     assert batched["error_codes"] == [] and batched["sql_statements"] >= 2
 
 
+async def test_refusals_are_logged_with_their_status_code_and_request_id(
+    client: httpx.AsyncClient, store: StoreFixture, request_log: Lines
+) -> None:
+    token = {"X-Auth-Token": store.storefront_token}
+    two = "query A { __typename } query B { __typename }"
+    gr_json = {"Accept": "application/graphql-response+json"}
+    request_log.clear()
+    await client.post("/graphql", json={"query": "query A { __typename }", "operationName": "Z"}, headers=token)
+    await client.post("/graphql", json={"query": two}, headers={**token, "X-Request-Id": "ambiguous-1"})
+    await client.put("/graphql", headers=token)
+    await client.post("/graphql", content=b"{}", headers={"Content-Type": "text/plain"})
+    await client.post("/graphql", json={"query": "{ __typename }"}, headers={"Accept": "text/html"})
+    await client.post("/graphql", json={"query": "{ nope }"}, headers={**token, **gr_json})
+    await client.post("/graphql", json={"query": PRODUCTS}, headers=gr_json)
+    await client.post("/graphql", json=[{"query": PRODUCTS}, {"query": two}], headers=token)
+    lines = request_log.parsed()
+    assert [(line["status"], line["error_codes"]) for line in lines] == [
+        (400, ["OPERATION_NOT_FOUND"]),
+        (400, ["OPERATION_NAME_REQUIRED"]),
+        (405, ["METHOD_NOT_ALLOWED"]),
+        (415, ["UNSUPPORTED_MEDIA_TYPE"]),
+        (406, ["NOT_ACCEPTABLE"]),
+        (400, ["GRAPHQL_VALIDATION_FAILED"]),
+        (401, ["UNAUTHENTICATED"]),
+        (200, ["OPERATION_NAME_REQUIRED"]),
+    ], lines
+    assert lines[1]["request_id"] == "ambiguous-1"
+    assert all(line["request_id"] and line["level"] == "info" for line in lines), lines
+    # A refused request ran no operation; the batch ran one and had one refused.
+    assert [line["operations"] for line in lines] == [0, 0, 0, 0, 0, 1, 1, 2], lines
+    assert sorted(lines[-1]["operation"].split(",")) == ["Catalog", "invalid"], lines[-1]
+
+
 async def test_metrics_count_operations_errors_batches_and_pool(
     client: httpx.AsyncClient, store: StoreFixture, engine: AsyncEngine
 ) -> None:

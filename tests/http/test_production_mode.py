@@ -158,7 +158,9 @@ async def test_graphiql_is_not_served(production):
     response = await production.get("/graphql", headers=HTML)
     assert "text/html" not in response.headers.get("content-type", ""), response.headers
     assert "graphiql" not in response.text.lower()
-    assert response.status_code in (400, 404, 405), response.status_code
+    assert response.status_code == 404, response.status_code
+    error = response.json()["errors"][0]
+    assert error["extensions"] == {"code": "NOT_FOUND", "requestId": response.headers["x-request-id"]}, error
 
 
 async def test_graphiql_is_served_outside_production(make_app):
