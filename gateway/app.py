@@ -117,8 +117,11 @@ def request_id_of(scope: Scope) -> str:
 
 
 def media_type_of(scope: Scope) -> str:
-    """The negotiated response media type (application/json when the client accepts neither)."""
-    return negotiate(Request(scope).headers.get("accept")) or JSON
+    """The negotiated response media type (application/json when the client accepts neither), negotiated once."""
+    media_type = scope.get("gateway_media_type")
+    if media_type is None:
+        media_type = scope["gateway_media_type"] = negotiate(Headers(scope=scope).get("accept")) or JSON
+    return str(media_type)
 
 
 class TooManyOperations(Exception):
