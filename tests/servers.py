@@ -239,14 +239,16 @@ async def post_graphql(
     return response.status_code, body
 
 
-def seed_demo_store(database_url: str, tokens_file: Path) -> dict[str, str]:
+def seed_demo_store(database_url: str, tokens_file: Path, env: Mapping[str, str] | None = None) -> dict[str, str]:
     """What `scripts/serve` does on a first run: the demo catalog, shipping setup and a storefront and a server
     token, written to `tokens_file` as STOREFRONT_TOKEN= / SERVER_TOKEN= lines (returned as a dict). Seeding
-    again gives new tokens, as after `scripts/serve` on a fresh database."""
+    again gives new tokens, as after `scripts/serve` on a fresh database. `env`: the seeding process's whole
+    environment (default: this process's)."""
     result = subprocess.run(
         [sys.executable, "-m", "gateway.cli", "--database-url", database_url]
         + ["seed-demo", "--tokens-file", str(tokens_file)],
         cwd=REPO,
+        env=None if env is None else dict(env),
         capture_output=True,
         text=True,
         timeout=120,

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from decimal import Decimal
@@ -29,6 +27,7 @@ from gateway.settings import Settings
 from tests.factories import data, gql
 from tests.fake_carrier import FakeCarrier, Service, running_fake_carrier
 from tests.http.test_shipping_options import ZONES, ShippingApi, offered, ship_to
+from tests.servers import seed_demo_store
 
 pytestmark = pytest.mark.anyio
 
@@ -179,20 +178,8 @@ async def test_listing_never_shows_an_unregistered_carrier_without_a_connection(
 
 def seed_demo(database_url: str, tmp_path: Path, env: dict[str, str]) -> dict[str, str]:
     """`gateway seed-demo` in its own process, with the carrier settings in `env`; returns its tokens."""
-    tokens_file = tmp_path / "demo-tokens"
     base = {k: v for k, v in os.environ.items() if k not in ("GATEWAY_CARRIERS", "GATEWAY_ENV")}
-    result = subprocess.run(
-        [sys.executable, "-m", "gateway.cli", "--database-url", database_url]
-        + ["seed-demo", "--tokens-file", str(tokens_file)],
-        cwd=REPO,
-        env={**base, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return dict(line.split("=", 1) for line in tokens_file.read_text().splitlines())
+    return seed_demo_store(database_url, tmp_path / "demo-tokens", env={**base, **env})
 
 
 def methods_by_zone(zones: list[dict[str, Any]]) -> dict[str, list[tuple[str, str, str | None]]]:
