@@ -6,7 +6,14 @@ A gateway process is pointed at the proxy instead of at PostgreSQL; the test the
   which is what a client sees when the database server is stopped or restarted;
 - `cut("blackhole")`: nothing is forwarded any more, in either direction, and nothing is closed (a
   network partition: packets vanish, no error ever arrives);
-- `restore()`: connections held open by a black hole are reset, and new connections are forwarded again.
+- `restore()`: connections held open by a black hole are reset, and new connections are forwarded again;
+- `drop_silently()`: every open connection loses its server side (the server ends its session) while the
+  client side stays open and quiet, so the client only finds out when it next sends something (then it is
+  reset): a connection that died unnoticed in the pool. New connections are forwarded as usual.
+
+It also decodes what clients send (PostgreSQL frontend protocol, plain text only: `?ssl=disable`) and records
+every statement executed on the wire in `statements`, in order: simple queries (BEGIN, ROLLBACK, ...) and
+each Execute of a prepared statement, by its text.
 
 The proxy runs its own asyncio loop in a daemon thread, so it keeps working while the test's own event loop
 (or a blocking call in the test) is busy, and every call from the test is bounded by a timeout.
@@ -63,6 +70,11 @@ class DbProxy:
         self._open: set[asyncio.StreamWriter] = set()
         self._held: set[asyncio.StreamWriter] = set()
         self._started = threading.Event()
+        #: Statements executed on the wire, as the server received them (see the module docstring).
+        self.statements: list[str] = []
+        #: Client side -> server side of every forwarded connection; client sides dropped silently.
+        self._upstream: dict[asyncio.StreamWriter, asyncio.StreamWriter] = {}
+        self._doomed: set[asyncio.StreamWriter] = set()
 
     # --- test side ------------------------------------------------------------------------------------
 
@@ -77,6 +89,10 @@ class DbProxy:
 
     def restore(self) -> None:
         self._call(self._set_mode("forward"))
+
+    def drop_silently(self) -> int:
+        """End the server side of every open connection, leaving its client side open; returns how many."""
+        return int(self._call(self._drop_silently()))
 
     def stop(self) -> None:
         if self._started.is_set():
@@ -110,6 +126,17 @@ class DbProxy:
                 _reset(writer)
             self._held.clear()
 
+    async def _drop_silently(self) -> int:
+        dropped = 0
+        for client, upstream in list(self._upstream.items()):
+            if client in self._doomed:
+                continue
+            self._doomed.add(client)
+            self._open.discard(upstream)
+            upstream.close()
+            dropped += 1
+        return dropped
+
     async def _close(self) -> None:
         if self._server is not None:
             self._server.close()
@@ -132,14 +159,22 @@ class DbProxy:
             _reset(writer)
             return
         self._open.update((writer, upstream_writer))
-        await asyncio.gather(
-            self._pump(reader, upstream_writer, writer),
-            self._pump(upstream_reader, writer, upstream_writer),
-            return_exceptions=True,
-        )
+        self._upstream[writer] = upstream_writer
+        try:
+            await asyncio.gather(
+                self._pump(reader, upstream_writer, writer, FrontendDecoder(self.statements)),
+                self._pump(upstream_reader, writer, upstream_writer),
+                return_exceptions=True,
+            )
+        finally:
+            self._upstream.pop(writer, None)
 
     async def _pump(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, source: asyncio.StreamWriter
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        source: asyncio.StreamWriter,
+        decoder: FrontendDecoder | None = None,
     ) -> None:
         """Copy one direction until EOF or an error; in a black hole, swallow the bytes instead."""
         try:
@@ -147,6 +182,11 @@ class DbProxy:
                 data = await reader.read(CHUNK)
                 if not data:
                     break
+                if source in self._doomed:
+                    _reset(source)  # the client wrote on a connection whose server side is gone
+                    break
+                if decoder is not None:
+                    decoder.feed(data)
                 if self.mode == "blackhole":
                     # Keep reading (so the sender never sees back-pressure) but deliver nothing; the
                     # connection is reset when the proxy is restored.
@@ -158,9 +198,59 @@ class DbProxy:
         except (OSError, asyncio.CancelledError):
             pass
         finally:
-            if writer in self._open:
+            if writer in self._doomed:
+                pass  # dropped silently: the client side stays open until the client writes
+            elif writer in self._open:
                 self._open.discard(writer)
                 writer.close()
+
+
+#: Untyped messages a client may send before its startup message (SSL / GSS encryption requests).
+_ENCRYPTION_REQUESTS = (80877103, 80877104)
+
+
+class FrontendDecoder:
+    """Follows one client's PostgreSQL frontend messages and records each statement it executes."""
+
+    def __init__(self, statements: list[str]) -> None:
+        self.statements = statements
+        self._buffer = bytearray()
+        self._started = False
+        self._prepared: dict[str, str] = {}  # statement name -> text
+        self._portals: dict[str, str] = {}  # portal name -> text
+
+    def feed(self, data: bytes) -> None:
+        self._buffer += data
+        while True:
+            if not self._started:
+                if len(self._buffer) < 8:
+                    return
+                (length,) = struct.unpack("!i", self._buffer[:4])
+                if len(self._buffer) < length:
+                    return
+                (code,) = struct.unpack("!i", self._buffer[4:8])
+                del self._buffer[:length]
+                self._started = code not in _ENCRYPTION_REQUESTS
+                continue
+            if len(self._buffer) < 5:
+                return
+            (length,) = struct.unpack("!i", self._buffer[1:5])
+            if len(self._buffer) < 1 + length:
+                return
+            kind, body = chr(self._buffer[0]), bytes(self._buffer[5 : 1 + length])
+            del self._buffer[: 1 + length]
+            self._message(kind, body)
+
+    def _message(self, kind: str, body: bytes) -> None:
+        strings = body.split(b"\0")
+        if kind == "Q":
+            self.statements.append(strings[0].decode())
+        elif kind == "P":
+            self._prepared[strings[0].decode()] = strings[1].decode()
+        elif kind == "B":
+            self._portals[strings[0].decode()] = self._prepared.get(strings[1].decode(), "?")
+        elif kind == "E":
+            self.statements.append(self._portals.get(strings[0].decode(), "?"))
 
 
 @contextmanager

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from gateway.storage.deadline import DatabaseDeadline
+from gateway.storage.deadline import DatabaseDeadline, DatabaseDeadlineExceeded
 from gateway.storage.queries.batched import RAW_READS
 
 #: Defaults for engines made without a request deadline (the CLI, migrations, tools); the server passes its
@@ -28,6 +28,9 @@ POOL_SIZE = 10
 CONNECT_TIMEOUT_S = 5.0
 COMMAND_TIMEOUT_S = 10.0
 SQLITE_BUSY_TIMEOUT_S = 30.0
+#: PostgreSQL connections older than this are replaced at their next checkout, so one that a firewall, proxy
+#: or server idle timeout dropped silently long ago is never relied on.
+POOL_RECYCLE_S = 1800
 #: The engine's execution option that carries the request deadline to `RequestReads`.
 REQUEST_DEADLINE_OPTION = "gateway_request_deadline_s"
 #: PostgreSQL stops a statement this long after the request gave up on it, so a cancelled request's work
@@ -88,8 +91,9 @@ def create_engine(
         return engine
     kwargs.setdefault("pool_size", pool_size)
     kwargs.setdefault("max_overflow", 5)
-    # Fail fast when the database is down, and recover without a restart once it is back.
-    kwargs.setdefault("pool_pre_ping", True)
+    # No pre-ping (it costs three round trips per checkout): dead connections are caught on use instead, see
+    # `_replace_closed_connections_at_checkout` and `_connect_and_begin`.
+    kwargs.setdefault("pool_recycle", POOL_RECYCLE_S)
     kwargs.setdefault("pool_timeout", min(5.0, request_deadline_s or 5.0))
     # Bounded connects and statements: a database that stopped answering (a partition, not a refusal)
     # fails in seconds instead of hanging. Requests are bounded more tightly by their deadline.
@@ -100,7 +104,24 @@ def create_engine(
     kwargs.setdefault("connect_args", connect_args)
     engine = create_async_engine(url, **kwargs)
     _discard_invalidated_connections_at_once(engine)
+    _replace_closed_connections_at_checkout(engine)
     return engine
+
+
+def _replace_closed_connections_at_checkout(engine: AsyncEngine) -> None:
+    """A pooled connection the driver already knows is closed is replaced at checkout, without a round trip.
+
+    asyncpg reads from every open socket, so a connection the server closed while it sat in the pool (a
+    restart, `pg_terminate_backend`, an idle timeout) is marked closed as soon as the server says so;
+    raising `DisconnectionError` here makes the pool discard it and check out (or open) another. One that
+    dies unnoticed is caught by its first statement (`_connect_and_begin`).
+    """
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _check(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        driver = record.driver_connection
+        if driver is not None and driver.is_closed():
+            raise exc.DisconnectionError("the pooled connection was closed by the server")
 
 
 def _discard_invalidated_connections_at_once(engine: AsyncEngine) -> None:
@@ -157,13 +178,29 @@ async def write_transaction(
     is left of it; past it the statement in flight is cancelled and the connection discarded. A deadline
     that passes during COMMIT leaves the outcome unknown to the caller, as any lost connection does.
     """
-    async with _bounded(deadline), engine.connect() as conn:
-        options: dict[str, Any] = {"gateway_write": True}
-        if deadline is not None and is_sqlite(engine):
-            options[_BUSY_TIMEOUT_OPTION] = max(1, int(deadline.remaining() * 1000))
-        conn = await conn.execution_options(**options)
-        async with conn.begin():
-            yield conn
+    if is_sqlite(engine):
+        async with _bounded(deadline), engine.connect() as conn:
+            options: dict[str, Any] = {"gateway_write": True}
+            if deadline is not None:
+                options[_BUSY_TIMEOUT_OPTION] = max(1, int(deadline.remaining() * 1000))
+            conn = await conn.execution_options(**options)
+            async with conn.begin():
+                yield conn
+        return
+    # PostgreSQL: BEGIN goes out before the caller's first statement (SQLAlchemy's asyncpg adapter would send it
+    # just before that statement anyway, as a round trip of its own), so a pooled connection that turns out to
+    # be dead fails here, before anything of the transaction ran, and is replaced once.
+    async with _bounded(deadline):
+        for attempt in (1, 2):
+            try:
+                async with engine.connect() as conn:
+                    conn = await conn.execution_options(gateway_write=True)
+                    async with conn.begin():
+                        await _send_begin(engine, conn, retry=attempt == 1)
+                        yield conn
+                        return
+            except _StaleConnection:
+                continue
 
 
 @asynccontextmanager
@@ -171,6 +208,73 @@ async def read_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]
     """A short-lived connection for one batch of reads."""
     async with engine.connect() as conn:
         yield conn
+
+
+class _StaleConnection(Exception):
+    """The first statement on a pooled connection found it dead: nothing ran, so try once more on another."""
+
+
+def _is_disconnect(error: BaseException, driver: Any) -> bool:
+    """True when `error`, raised by the first statement on a connection, means the connection is dead."""
+    if isinstance(error, DatabaseDeadlineExceeded):
+        return False
+    if driver is not None and driver.is_closed():
+        return True
+    import asyncpg  # PostgreSQL only
+
+    seen: BaseException | None = error
+    for _ in range(5):
+        if seen is None:
+            return False
+        if isinstance(seen, exc.DBAPIError) and seen.connection_invalidated:
+            return True
+        if isinstance(seen, (asyncpg.ConnectionDoesNotExistError, ConnectionError)):
+            return True
+        if isinstance(seen, asyncpg.InterfaceError) and "connection is closed" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+async def _discard_stale(
+    engine: AsyncEngine, conn: AsyncConnection, error: BaseException, *, close: bool = True
+) -> None:
+    """Discard a connection found dead, and with it every pooled connection opened before it.
+
+    What killed one (a restart, a terminated backend) most likely killed its siblings: they are replaced
+    at their next checkout instead of each failing a request's first statement (SQLAlchemy's own handling
+    of a disconnect, which our direct asyncpg calls bypass).
+    """
+    with contextlib.suppress(Exception):
+        raw = await conn.get_raw_connection()
+        invalidate_generation = getattr(engine.sync_engine.pool, "_invalidate", None)
+        if invalidate_generation is not None:
+            invalidate_generation(raw, error, _checkin=False)
+    if close:
+        await _discard(conn)
+    else:
+        await conn.invalidate()
+
+
+async def _driver_of(conn: AsyncConnection) -> Any:
+    return (await conn.get_raw_connection()).driver_connection
+
+
+async def _send_begin(engine: AsyncEngine, conn: AsyncConnection, *, retry: bool) -> None:
+    """Send the write transaction's BEGIN now (SQLAlchemy's asyncpg adapter defers it to the first statement)."""
+    raw = await conn.get_raw_connection()
+    adapter = raw.dbapi_connection
+    start = getattr(adapter, "_start_transaction", None)
+    if start is None or getattr(adapter, "_transaction", True) is not None:
+        return  # another adapter: BEGIN goes out with the first statement, as before
+    try:
+        async with adapter._execute_mutex:  # type: ignore[union-attr]
+            await start()
+    except Exception as error:
+        if retry and _is_disconnect(error, raw.driver_connection):
+            await _discard_stale(engine, conn, error, close=False)  # the caller's `engine.connect()` closes it
+            raise _StaleConnection from error
+        raise
 
 
 def request_deadline(engine: AsyncEngine) -> DatabaseDeadline | None:
@@ -183,8 +287,9 @@ class RequestReads:
     """The one read connection of one request, shared by all of its reads (every DataLoader batch).
 
     Opened on the first read and kept until `release()` (before a write) or `close()` (the request is
-    done; reads still arriving afterwards get a connection of their own): a request pays for one pool checkout (with its
-    pre-ping), one BEGIN and one ROLLBACK, not one of each per batch. Its reads run in one transaction,
+    done; reads still arriving afterwards get a connection of their own): a request pays for one pool
+    checkout (no pre-ping: a pooled connection found dead by the BEGIN is replaced once), one BEGIN and one
+    ROLLBACK, not one of each per batch. Its reads run in one transaction,
     so every level of a response sees the same snapshot (PostgreSQL: REPEATABLE READ READ ONLY; SQLite:
     a deferred transaction is a snapshot). Reads take turns on the connection; the connection is
     dropped after any error so a broken one is never reused. Callers release it before they write or
@@ -230,20 +335,32 @@ class RequestReads:
             raise
 
     async def _open(self) -> None:
-        conn = await self._engine.connect()
-        try:
-            if not is_sqlite(self._engine):
+        if is_sqlite(self._engine):
+            self._conn = await self._engine.connect()
+            return
+        for attempt in (1, 2):
+            conn = await self._engine.connect()
+            driver = None
+            try:
                 # SQLAlchemy leaves the transaction alone (AUTOCOMMIT) and asyncpg runs ours, so keyed
                 # queries may go straight to asyncpg (RAW_READS) inside the same snapshot.
                 conn = await conn.execution_options(isolation_level="AUTOCOMMIT", **{RAW_READS: True})
-                driver = (await conn.get_raw_connection()).driver_connection
+                driver = await _driver_of(conn)
                 transaction = driver.transaction(isolation="repeatable_read", readonly=True)  # type: ignore[union-attr]
-                await transaction.start()
-                self._transaction = transaction
-        except BaseException:
-            await _discard(conn)
-            raise
-        self._conn = conn
+                await transaction.start()  # the first statement on the connection: it may find it dead
+            except Exception as error:
+                if attempt == 1 and _is_disconnect(error, driver):
+                    # Nothing of the request ran on it: read on a fresh connection instead.
+                    await _discard_stale(self._engine, conn, error)
+                    continue
+                await _discard(conn)
+                raise
+            except BaseException:
+                await _discard(conn)
+                raise
+            self._transaction = transaction
+            self._conn = conn
+            return
 
     async def release(self) -> None:
         """Give the connection back to the pool (ending the snapshot); the next read opens a new one."""
