@@ -220,17 +220,17 @@ def _is_disconnect(error: BaseException, driver: Any) -> bool:
         return False
     if driver is not None and driver.is_closed():
         return True
-    import asyncpg  # PostgreSQL only
-
     seen: BaseException | None = error
     for _ in range(5):
         if seen is None:
             return False
         if isinstance(seen, exc.DBAPIError) and seen.connection_invalidated:
             return True
-        if isinstance(seen, (asyncpg.ConnectionDoesNotExistError, ConnectionError)):
+        if isinstance(seen, ConnectionError):
             return True
-        if isinstance(seen, asyncpg.InterfaceError) and "connection is closed" in str(seen):
+        # asyncpg's, named rather than imported (the storage layer speaks to asyncpg only through SQLAlchemy).
+        name = type(seen).__name__ if type(seen).__module__.startswith("asyncpg") else ""
+        if name == "ConnectionDoesNotExistError" or name == "InterfaceError" and "connection is closed" in str(seen):
             return True
         seen = seen.__cause__ or seen.__context__
     return False

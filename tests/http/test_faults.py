@@ -505,7 +505,7 @@ async def test_stalled_database_answers_within_the_deadline_and_recovers(
         pid = server.process.pid
         async with server.client(timeout=60) as http:
             if pool == "warm":
-                # Several pooled connections, all opened (and pre-pinged) before the database stops answering.
+                # Several pooled connections, all opened (and used) before the database stops answering.
                 for _, response in await asyncio.gather(*(timed_post(http, *page) for _ in range(3))):
                     assert_served(response)
             stall.start()
