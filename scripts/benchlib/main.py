@@ -12,6 +12,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -22,13 +23,14 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(REPO), str(REPO / "scripts")]
 
 import httpx  # noqa: E402
+import orjson  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 from sqlalchemy.pool import NullPool  # noqa: E402
 
-from benchlib import dataset, load, operations, postgraphile_ops  # noqa: E402
+from benchlib import checks, cluster, dataset, load, operations, postgraphile_ops  # noqa: E402
 from gateway.app import create_app  # noqa: E402
 from gateway.settings import Settings  # noqa: E402
 from gateway.storage import models as m  # noqa: E402
@@ -43,8 +45,23 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__)
     parser.add_argument(
         "--database-url",
-        default=f"sqlite:///{REPO}/.gateway/bench.db",
-        help="SQLite file or PostgreSQL database (recreated!)",
+        default=None,
+        help="SQLite file or PostgreSQL database (recreated!); default: a private PostgreSQL cluster "
+        "(see --private-cluster), or SQLite .gateway/bench.db where PostgreSQL is not installed",
+    )
+    parser.add_argument(
+        "--private-cluster",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="run on a throwaway PostgreSQL cluster (initdb, pg_stat_statements preloaded, removed afterwards) "
+        "so PostgreSQL counts the SQL statements; default on when no --database-url is given",
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (gateway, PostGraphile, floor)")
+    parser.add_argument(
+        "--load",
+        choices=["auto", "wrk", "python"],
+        default="auto",
+        help="load generator: wrk (compiled; default when installed) or the Python fallback",
     )
     parser.add_argument("--orders", type=int, default=10_000)
     parser.add_argument("--checkouts", type=int, default=2_000)
@@ -178,39 +195,107 @@ def start_postgraphile(url: str, out: Path) -> tuple[subprocess.Popen[bytes], in
     return start(["node", str(POSTGRAPHILE_DIR / "server.mjs")], env, port, out / "postgraphile.log"), port
 
 
+def libpq_url(url: str) -> str:
+    return make_url(normalise_url(url)).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _psql(url: str, sql: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["psql", libpq_url(url), "-XAtqc", sql], capture_output=True, text=True)
+
+
+def statement_counter(url: str) -> Any:
+    """A callable returning the calls PostgreSQL's pg_stat_statements has counted in the bench database (every
+    statement, BEGIN/ROLLBACK included), or None where the extension is not preloaded (say so)."""
+    if make_url(normalise_url(url)).get_backend_name() != "postgresql" or shutil.which("psql") is None:
+        return None
+    probe = _psql(url, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements; SELECT count(*) FROM pg_stat_statements")
+    if probe.returncode:
+        print(
+            "  statements on the wire: not counted, pg_stat_statements is not loaded in this server "
+            "(use --private-cluster): " + probe.stderr.strip().splitlines()[-1]
+        )
+        return None
+    query = (
+        "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid "
+        "WHERE d.datname = current_database() AND s.query NOT LIKE '%pg_stat_statements%'"
+    )
+
+    def count() -> int:
+        completed = _psql(url, query)
+        if completed.returncode:
+            raise SystemExit(f"reading pg_stat_statements failed: {completed.stderr}")
+        return int(completed.stdout.strip())
+
+    return count
+
+
+def bodies(make: Any, count: int) -> tuple[list[bytes], str]:
+    """`count` request bodies from a request factory, and the kind of token they go with."""
+    out, kind = [], "storefront"
+    for _ in range(max(1, count)):
+        query, variables, kind = make()
+        out.append(orjson.dumps({"query": query, "variables": variables}))
+    return out, kind
+
+
 async def measure_one(
     args: argparse.Namespace,
-    tokens: dict[str, str],
+    context: dict[str, Any],
     name: str,
     level: int,
     server: str,
     port: int,
     path: str,
     make: Any,
+    body_list: tuple[list[bytes], str] | None,
     pid: int,
 ) -> dict[str, Any]:
-    run = await load.run_load(
-        port=port,
-        path=path,
-        make=make,
-        tokens=tokens,
-        concurrency=level,
-        duration=args.duration,
-        warmup=args.warmup,
-        server_pid=pid,
-        database_cpu=args.database_cpu,
-    )
-    return {"server": server, "operation": name, "concurrency": level, **run.summary()}
-
-
-def describe(label: str, row: dict[str, Any]) -> str:
-    database = row.get("database_cpu_ms_per_request")
-    return (
-        f"  {label:<20} c={row['concurrency']:<3} {row['rps']:8.1f} req/s  p50 {row['p50_ms']:6.2f} ms  "
-        f"p99 {row['p99_ms']:7.2f} ms  cpu {row['cpu_ms_per_request']:6.2f} ms/req"
-        + (f" +db {database:5.2f}" if database is not None else "")
-        + f"  sql {row.get('sql_statements') or '-'}  errors {row['errors']}"
-    )
+    """One measured run (after its warm-up) of one server: wrk over `body_list`, or the Python fallback over
+    `make`. Adds statements on the wire per request when PostgreSQL counts them."""
+    counter = context["counter"]
+    if context["load"] == "wrk":
+        assert body_list is not None
+        payloads, kind = body_list
+        run, numbers, (before, after) = await asyncio.to_thread(
+            functools.partial(
+                load.run_wrk,
+                port=port,
+                path=path,
+                bodies=payloads,
+                token=context["tokens"][kind],
+                concurrency=level,
+                duration=args.duration,
+                warmup=args.warmup,
+                server_pid=pid,
+                database_cpu=args.database_cpu,
+                postmaster=context["postmaster"],
+                measured=counter,
+            )
+        )
+        summary = run.summary()
+        summary.update(p50_ms=numbers["p50_us"] / 1000, p99_ms=numbers["p99_us"] / 1000)
+        summary.pop("p95_ms", None)
+        summary.update(non_2xx=numbers["non_2xx"], graphql_errors=numbers["graphql_errors"])
+    else:
+        before = counter() if counter else None
+        run = await load.run_load(
+            port=port,
+            path=path,
+            make=make,
+            tokens=context["tokens"],
+            concurrency=level,
+            duration=args.duration,
+            warmup=args.warmup,
+            server_pid=pid,
+            database_cpu=args.database_cpu,
+            postmaster=context["postmaster"],
+        )
+        after = counter() if counter else None
+        summary = run.summary()
+    row = {"server": server, "operation": name, "concurrency": level, "load": context["load"], **summary}
+    if counter and run.requests:
+        row["statements_on_the_wire"] = (after - before) / run.requests
+    return row
 
 
 def free_port() -> int:
@@ -246,12 +331,105 @@ def chart(results: list[dict[str, Any]], path: Path) -> bool:
     return True
 
 
+def spread(values: list[float]) -> dict[str, float] | None:
+    values = sorted(v for v in values if v is not None)
+    if not values:
+        return None
+    return {"min": values[0], "median": statistics.median(values), "max": values[-1]}
+
+
+def combine(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The median of each figure over a server's rounds."""
+    out = {key: rows[0][key] for key in ("server", "operation", "concurrency", "load")}
+    for key in (
+        "rps",
+        "p50_ms",
+        "p99_ms",
+        "cpu_ms_per_request",
+        "database_cpu_ms_per_request",
+        "statements_on_the_wire",
+        "peak_rss_mb",
+    ):
+        values = [row.get(key) for row in rows if row.get(key) is not None]
+        out[key] = statistics.median(values) if values else None
+    out["requests"] = sum(row["requests"] for row in rows)
+    out["errors"] = sum(row["errors"] for row in rows)
+    out["rounds"] = rows
+    return out
+
+
+def fmt(value: Any, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+HEADER = (
+    f"  {'':<14} {'req/s':>8} {'cpu ms/req':>10} {'db ms/req':>9} {'sql/req':>7} {'own':>4} "
+    f"{'p50 ms':>7} {'p99 ms':>7} {'errors':>6}"
+)
+
+
+def describe(row: dict[str, Any]) -> str:
+    return (
+        f"  {row['server']:<14} {row['rps']:8.1f} {row['cpu_ms_per_request']:10.2f} "
+        f"{fmt(row['database_cpu_ms_per_request'], '9.2f')} {fmt(row['statements_on_the_wire'], '7.1f')} "
+        f"{fmt(row.get('sql_statements'), '>4')} {row['p50_ms']:7.2f} {row['p99_ms']:7.2f} {row['errors']:6d}"
+    )
+
+
+def ratio_line(label: str, ratios: dict[str, dict[str, float] | None]) -> str:
+    parts = [
+        f"{what} x{r['median']:.2f} ({r['min']:.2f}-{r['max']:.2f})" for what, r in ratios.items() if r is not None
+    ]
+    return f"  gateway/{label:<12} " + "  ".join(parts)
+
+
+def round_ratios(gateway: list[dict[str, Any]], other: list[dict[str, Any]]) -> dict[str, dict[str, float] | None]:
+    """Per-round ratios (round i of the gateway against round i of the other server) and their spread."""
+
+    def per_round(key: str, total: bool = False) -> list[float]:
+        out = []
+        for mine, theirs in zip(gateway, other, strict=False):
+            a, b = mine.get(key), theirs.get(key)
+            if total:
+                db_a, db_b = mine.get("database_cpu_ms_per_request"), theirs.get("database_cpu_ms_per_request")
+                if db_a is None or db_b is None:
+                    continue
+                a, b = a + db_a, b + db_b
+            if a is not None and b:
+                out.append(a / b)
+        return out
+
+    return {
+        "req/s": spread(per_round("rps")),
+        "cpu": spread(per_round("cpu_ms_per_request")),
+        "cpu+db": spread(per_round("cpu_ms_per_request", total=True)),
+    }
+
+
 async def main() -> None:
     args = parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     names = [name.strip() for name in args.operations.split(",") if name.strip()]
     levels = [int(level) for level in args.concurrency.split(",")]
+    private = args.private_cluster if args.private_cluster is not None else args.database_url is None
+    cluster_handle = None
+    if private and cluster.available():
+        cluster_handle = cluster.PrivateCluster().start()
+        args.database_url = cluster_handle.url
+        print(f"private PostgreSQL cluster on port {cluster_handle.port} ({cluster_handle.seconds:.1f}s to start)")
+    elif private and args.private_cluster:
+        raise SystemExit("--private-cluster: initdb/pg_ctl not found")
+    if args.database_url is None:
+        args.database_url = f"sqlite:///{REPO}/.gateway/bench.db"
+    try:
+        await run(args, out, names, levels, cluster_handle)
+    finally:
+        if cluster_handle is not None:
+            cluster_handle.stop()
+
+
+async def run(args: argparse.Namespace, out: Path, names: list[str], levels: list[int], cluster_handle: Any) -> None:
     where = make_url(normalise_url(args.database_url)).render_as_string()
     print(f"seeding {args.orders} orders and {args.checkouts} checkouts into {where}")
     data = await prepare(args)
@@ -259,6 +437,28 @@ async def main() -> None:
     shipments = iter(data["unshipped"])  # one walk through the unshipped units for the whole run
     sql = await statements_per_request(args.database_url, data, names, shipments)
     tokens = {"storefront": data["storefront_token"], "server": data["server_token"]}
+    load_kind = args.load
+    if load_kind in ("auto", "wrk") and load.wrk_path() is None:
+        if load_kind == "wrk":
+            raise SystemExit("--load wrk: wrk is not on PATH (apt-get install wrk)")
+        load_kind = "python"
+    if load_kind == "python":
+        print(
+            "  LOAD: Python fallback load generator (wrk is not installed): it shares the cores with the servers "
+            "and caps fast ones; install wrk for comparable numbers"
+        )
+    else:
+        print(
+            "  load: wrk " + subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split("[")[0].strip()
+        )
+    context = {
+        "tokens": tokens,
+        "load": load_kind,
+        "counter": statement_counter(args.database_url),
+        "postmaster": cluster_handle.postmaster_pid() if cluster_handle is not None else None,
+    }
+    if args.database_cpu and cluster_handle is None:
+        print("  database CPU: every local `postgres` process counts (the shared server's other clients too)")
 
     env = {
         **os.environ,
@@ -273,6 +473,7 @@ async def main() -> None:
     postgraphile = start_postgraphile(args.database_url, out) if args.vs and set(names) & set(READS) else None
     gateway = floor = None
     results: list[dict[str, Any]] = []
+    comparisons: list[dict[str, Any]] = []
     try:
         gateway = start(
             [
@@ -293,7 +494,7 @@ async def main() -> None:
             gateway_port,
             out / "gateway.log",
         )
-        if not args.no_floor:
+        if not args.no_floor and set(names) & set(READS):
             floor = start(
                 [
                     python,
@@ -311,42 +512,60 @@ async def main() -> None:
                 floor_port,
                 out / "floor.log",
             )
+        await checks.verify(
+            data,
+            [n for n in names if n in READS],
+            tokens,
+            gateway_port,
+            floor_port if floor is not None else None,
+            postgraphile[1] if postgraphile is not None else None,
+        )
+        units = list(shipments)  # createShipment: each run (and warm-up) ships its own units
+        runs = 2 * args.rounds * len(levels)
+        chunk = max(1, len(units) // runs) if units else 0
+        chunks = iter([units[i * chunk : (i + 1) * chunk] for i in range(runs)] if chunk else [])
         for name in names:
             for level in levels:
-                measure = functools.partial(measure_one, args, tokens, name, level)
-                make = operations.request_factories(data, seed=level, shipments=shipments)[name]
-                row = await measure("gateway", gateway_port, "/graphql", make, gateway.pid)
-                row["sql_statements"] = sql.get(name)
-                floor_row = postgraphile_row = None
-                if floor is not None and name in READS:
-                    make = operations.request_factories(data, seed=level)[name]
-                    floor_row = await measure("floor", floor_port, f"/{name}", make, floor.pid)
+                servers: list[tuple[str, int, str, Any, Any, int]] = []
+                gw_make = operations.request_factories(data, seed=level, shipments=iter(units))[name]
+                servers.append(("gateway", gateway_port, "/graphql", gw_make, None, gateway.pid))
                 if postgraphile is not None and name in READS:
-                    make, (pg_process, pg_port) = postgraphile_ops.request_factories(data)[name], postgraphile
-                    postgraphile_row = await measure("postgraphile", pg_port, "/graphql", make, pg_process.pid)
-                compared = [other for other in (floor_row, postgraphile_row) if other is not None]
-                for other in compared:  # throughput_vs_floor, cpu_vs_floor, ..._vs_postgraphile
-                    rps, cpu = other["rps"], other["cpu_ms_per_request"]
-                    row[f"throughput_vs_{other['server']}"] = row["rps"] / rps if rps else None
-                    row[f"cpu_vs_{other['server']}"] = row["cpu_ms_per_request"] / cpu if cpu else None
-                    if row.get("database_cpu_ms_per_request") is not None:  # gateway + database vs theirs
-                        total = other["cpu_ms_per_request"] + other["database_cpu_ms_per_request"]
-                        own = row["cpu_ms_per_request"] + row["database_cpu_ms_per_request"]
-                        row[f"total_cpu_vs_{other['server']}"] = own / total if total else None
-                results += [result for result in (floor_row, row, postgraphile_row) if result is not None]
-                ratios = [
-                    f"  cpu x{row[f'cpu_vs_{other}']:.2f} {other}"
-                    for other in ("floor", "postgraphile")
-                    if row.get(f"cpu_vs_{other}")
-                ]
-                ratios += [
-                    f"  cpu+db x{row[f'total_cpu_vs_{other}']:.2f} {other}"
-                    for other in ("floor", "postgraphile")
-                    if row.get(f"total_cpu_vs_{other}")
-                ]
-                print(describe(name, row) + "".join(ratios))
-                for other in compared:
-                    print(describe(f"  {other['server']}", other))
+                    pg_make = postgraphile_ops.request_factories(data)[name]
+                    servers.append(("postgraphile", postgraphile[1], "/graphql", pg_make, None, postgraphile[0].pid))
+                if floor is not None and name in READS:
+                    fl_make = operations.request_factories(data, seed=level)[name]
+                    servers.append(("floor", floor_port, f"/{name}", fl_make, None, floor.pid))
+                count = {"checkout_page": len(data["checkout_ids"]) // 2, "order_history": 1}.get(
+                    name, len(data["write_targets"])
+                )
+                rounds: dict[str, list[dict[str, Any]]] = {server[0]: [] for server in servers}
+                for number in range(args.rounds):
+                    for server, port, path, make, _, pid in servers:
+                        body_list = None
+                        if load_kind == "wrk":
+                            if name == "create_shipment":
+                                warm = next(chunks, [])  # the warm-up's units, then the measured run's
+                                make = operations.request_factories(
+                                    data, seed=level, shipments=iter(warm + next(chunks, []))
+                                )[name]
+                                count = max(1, len(warm))
+                            body_list = bodies(make, count)
+                        row = await measure_one(args, context, name, level, server, port, path, make, body_list, pid)
+                        row["round"] = number + 1
+                        rounds[server].append(row)
+                combined = {server: combine(rows) for server, rows in rounds.items()}
+                combined["gateway"]["sql_statements"] = sql.get(name)
+                print(f"{name} c={level} ({args.rounds} alternating rounds, medians; load: {load_kind})")
+                print(HEADER)
+                for server in ("gateway", "postgraphile", "floor"):
+                    if server in combined:
+                        print(describe(combined[server]))
+                for other in ("postgraphile", "floor"):
+                    if other in rounds:
+                        ratios = round_ratios(rounds["gateway"], rounds[other])
+                        print(ratio_line(other, ratios))
+                        comparisons.append({"operation": name, "concurrency": level, "versus": other, "ratios": ratios})
+                results += list(combined.values())
         soak: list[dict[str, float]] = []
         if args.soak > 0:
             pids = load.process_tree(gateway.pid)
@@ -373,13 +592,24 @@ async def main() -> None:
     report = {
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version()},
         "database": make_url(normalise_url(args.database_url)).get_backend_name(),
+        "private_cluster": cluster_handle is not None,
+        "load_generator": load_kind,
         "workers": args.workers,
+        "rounds": args.rounds,
         "duration_s": args.duration,
+        "warmup_s": args.warmup,
         "data": data["counts"],
+        "columns": {
+            "cpu_ms_per_request": "server process CPU time delta / requests over a measured round",
+            "database_cpu_ms_per_request": "PostgreSQL processes' CPU delta / requests (--database-cpu)",
+            "statements_on_the_wire": "pg_stat_statements calls delta (all statements) / requests",
+            "sql_statements": "the gateway's own count (SQLAlchemy cursor hook), one in-process request",
+        },
         "results": results,
+        "comparisons": comparisons,
         "soak": soak,
     }
-    (out / "results.json").write_text(json.dumps(report, indent=2))
+    (out / "results.json").write_text(json.dumps(report, indent=2, default=str))
     drew = chart(results, out / "chart.png")
     print(
         f"wrote {out / 'results.json'}"
