@@ -10,11 +10,12 @@ Served by uvicorn:
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import re
 import sqlite3
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -294,7 +295,10 @@ async def order_history(fetch: Fetch, keys: Callable[[int], str], first: int) ->
     return orjson.dumps(payload)
 
 
-def _connector(url: str) -> tuple[Callable[[], Awaitable[Fetch]], Callable[[int], str], Callable[[], Awaitable[None]]]:
+Connector = tuple[Callable[[], Awaitable[Callable[[], Any]]], Callable[[int], str], Callable[[], Awaitable[None]]]
+
+
+def _connector(url: str) -> Connector:
     """(open, placeholder(n), close) for the database in `url`."""
     if url.startswith("sqlite"):
         path = url.split(":///", 1)[1].split("?", 1)[0]
@@ -310,8 +314,12 @@ def _connector(url: str) -> tuple[Callable[[], Awaitable[Fetch]], Callable[[int]
         def sqlite_keys(n: int) -> str:
             return "?" if n < 0 else ("IN (" + ", ".join("?" * n) + ")")
 
-        async def open_sqlite() -> Fetch:
-            return fetch_sqlite
+        @contextlib.asynccontextmanager
+        async def connect_sqlite() -> AsyncIterator[Fetch]:
+            yield fetch_sqlite
+
+        async def open_sqlite() -> Callable[[], Any]:
+            return connect_sqlite
 
         async def close_sqlite() -> None:
             conn.close()
@@ -323,15 +331,24 @@ def _connector(url: str) -> tuple[Callable[[], Awaitable[Fetch]], Callable[[int]
     dsn = re.sub(r"^postgresql\+\w+://", "postgresql://", url)
     pool: list[Any] = []
 
-    async def open_pg() -> Fetch:
-        pool.append(
-            await asyncpg.create_pool(dsn, min_size=1, max_size=int(os.environ.get("GATEWAY_DB_POOL_SIZE", "20")))
-        )
+    class Connection(asyncpg.Connection):  # type: ignore[misc]
+        def get_reset_query(self) -> str:
+            return ""  # the floor leaves no session state behind: no reset statements on release
 
-        async def fetch_pg(sql: str, params: Sequence[Any]) -> list[Any]:
-            return await pool[0].fetch(sql, *params)
+    async def open_pg() -> Callable[[], Any]:
+        size = int(os.environ.get("GATEWAY_DB_POOL_SIZE", "20"))
+        pool.append(await asyncpg.create_pool(dsn, min_size=1, max_size=size, connection_class=Connection))
 
-        return fetch_pg
+        @contextlib.asynccontextmanager
+        async def connect() -> AsyncIterator[Fetch]:
+            async with pool[0].acquire() as conn:  # one connection per request, no pre-ping, no transaction
+
+                async def fetch_pg(sql: str, params: Sequence[Any]) -> list[Any]:
+                    return await conn.fetch(sql, *params)
+
+                yield fetch_pg
+
+        return connect
 
     def pg_keys(n: int) -> str:
         return {-1: "$1::INTEGER", -2: "$2::INTEGER"}.get(n, "= ANY ($2::VARCHAR[])" if n >= 0 else "")
@@ -345,25 +362,32 @@ def _connector(url: str) -> tuple[Callable[[], Awaitable[Fetch]], Callable[[int]
 
 def create_app() -> Starlette:
     open_db, keys, close_db = _connector(os.environ["GATEWAY_DATABASE_URL"])
-    state: dict[str, Fetch] = {}
+    state: dict[str, Callable[[], Any]] = {}
     pg = not os.environ["GATEWAY_DATABASE_URL"].startswith("sqlite")
 
     def int_keys(n: int) -> str:  # bigint ids on the order tables, as the gateway binds them
         return "= ANY ($2::BIGINT[])" if pg and n >= 0 else keys(n)
 
-    async def startup() -> None:
-        state["fetch"] = await open_db()
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        state["connect"] = await open_db()
+        try:
+            yield
+        finally:
+            await close_db()
 
     async def checkout(request: Request) -> Response:
         body = orjson.loads(await request.body())
-        return Response(
-            await checkout_page(state["fetch"], keys, body["variables"]["id"]), media_type="application/json"
-        )
+        async with state["connect"]() as fetch:
+            payload = await checkout_page(fetch, keys, body["variables"]["id"])
+        return Response(payload, media_type="application/json")
 
     async def orders(request: Request) -> Response:
         body = orjson.loads(await request.body())
         first = int(body["variables"]["first"])
-        return Response(await order_history(state["fetch"], int_keys, first), media_type="application/json")
+        async with state["connect"]() as fetch:
+            payload = await order_history(fetch, int_keys, first)
+        return Response(payload, media_type="application/json")
 
     async def health(request: Request) -> Response:
         return Response(b"ok")
@@ -374,6 +398,5 @@ def create_app() -> Starlette:
             Route("/order_history", orders, methods=["POST"]),
             Route("/health", health),
         ],
-        on_startup=[startup],
-        on_shutdown=[close_db],
+        lifespan=lifespan,
     )

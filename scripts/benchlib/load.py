@@ -230,16 +230,23 @@ def run_wrk(
     database_cpu: bool = False,
     postmaster: int | None = None,
     measured: Callable[[], Any] | None = None,
+    warmup_bodies: Sequence[bytes] | None = None,
 ) -> tuple[RunResult, dict[str, Any], Any]:
-    """One warm-up and one measured wrk run over `bodies` (cycled; each thread takes every n-th body).
+    """One warm-up (over `warmup_bodies` if given) and one measured wrk run over `bodies` (cycled; each thread
+    takes every n-th body).
     `measured()` is called right before and right after the measured run (e.g. statement counters); returns
     (result, wrk's numbers, (before, after) of `measured`)."""
-    with tempfile.NamedTemporaryFile("wb", suffix=".bodies", delete=False) as handle:
-        handle.write(b"\n".join(bodies) + b"\n")
-    file = Path(handle.name)
+
+    def write(payloads: Sequence[bytes]) -> Path:
+        with tempfile.NamedTemporaryFile("wb", suffix=".bodies", delete=False) as handle:
+            handle.write(b"\n".join(payloads) + b"\n")
+        return Path(handle.name)
+
+    file = write(bodies)
+    warm_file = write(warmup_bodies) if warmup_bodies else file
     try:
         if warmup > 0:
-            _wrk(port, path, file, token, concurrency, warmup)
+            _wrk(port, path, warm_file, token, concurrency, warmup)
         pids = process_tree(server_pid)
         before_mark = measured() if measured else None
         cpu_before = cpu_seconds(pids)
@@ -250,6 +257,7 @@ def run_wrk(
         after_mark = measured() if measured else None
     finally:
         file.unlink(missing_ok=True)
+        warm_file.unlink(missing_ok=True)
     result = RunResult()
     result.requests = numbers["requests"]
     result.seconds = numbers["duration_us"] / 1e6

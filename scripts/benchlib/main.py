@@ -216,17 +216,33 @@ def statement_counter(url: str) -> Any:
         )
         return None
     query = (
-        "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid "
+        "SELECT s.calls, regexp_replace(left(s.query, 120), '\\s+', ' ', 'g') FROM pg_stat_statements s "
+        "JOIN pg_database d ON d.oid = s.dbid "
         "WHERE d.datname = current_database() AND s.query NOT LIKE '%pg_stat_statements%'"
     )
 
-    def count() -> int:
-        completed = _psql(url, query)
+    def count() -> dict[str, int]:
+        """Calls by statement (its first 120 characters)."""
+        completed = subprocess.run(
+            ["psql", libpq_url(url), "-XAtq", "-F", "\t", "-c", query], capture_output=True, text=True
+        )
         if completed.returncode:
             raise SystemExit(f"reading pg_stat_statements failed: {completed.stderr}")
-        return int(completed.stdout.strip())
+        calls: dict[str, int] = {}
+        for line in completed.stdout.splitlines():
+            number, _, text = line.partition("\t")
+            calls[text] = calls.get(text, 0) + int(number)
+        return calls
 
     return count
+
+
+def statements_delta(before: dict[str, int], after: dict[str, int], requests: int) -> tuple[float, dict[str, float]]:
+    """(all statements per request, the most frequent statements per request)."""
+    delta = {text: calls - before.get(text, 0) for text, calls in after.items()}
+    delta = {text: calls for text, calls in delta.items() if calls > 0}
+    top = sorted(delta.items(), key=lambda item: -item[1])[:12]
+    return sum(delta.values()) / requests, {text: round(calls / requests, 2) for text, calls in top}
 
 
 def bodies(make: Any, count: int) -> tuple[list[bytes], str]:
@@ -247,7 +263,7 @@ async def measure_one(
     port: int,
     path: str,
     make: Any,
-    body_list: tuple[list[bytes], str] | None,
+    body_list: tuple[list[bytes], str, list[bytes] | None] | None,
     pid: int,
 ) -> dict[str, Any]:
     """One measured run (after its warm-up) of one server: wrk over `body_list`, or the Python fallback over
@@ -255,7 +271,7 @@ async def measure_one(
     counter = context["counter"]
     if context["load"] == "wrk":
         assert body_list is not None
-        payloads, kind = body_list
+        payloads, kind, warm_bodies = body_list
         run, numbers, (before, after) = await asyncio.to_thread(
             functools.partial(
                 load.run_wrk,
@@ -270,6 +286,7 @@ async def measure_one(
                 database_cpu=args.database_cpu,
                 postmaster=context["postmaster"],
                 measured=counter,
+                warmup_bodies=warm_bodies,
             )
         )
         summary = run.summary()
@@ -277,6 +294,17 @@ async def measure_one(
         summary.pop("p95_ms", None)
         summary.update(non_2xx=numbers["non_2xx"], graphql_errors=numbers["graphql_errors"])
     else:
+        if args.warmup > 0:  # warm up apart, so that the statement counts cover the measured run only
+            await load.run_load(
+                port=port,
+                path=path,
+                make=make,
+                tokens=context["tokens"],
+                concurrency=level,
+                duration=args.warmup,
+                warmup=0,
+                server_pid=pid,
+            )
         before = counter() if counter else None
         run = await load.run_load(
             port=port,
@@ -285,7 +313,7 @@ async def measure_one(
             tokens=context["tokens"],
             concurrency=level,
             duration=args.duration,
-            warmup=args.warmup,
+            warmup=0,
             server_pid=pid,
             database_cpu=args.database_cpu,
             postmaster=context["postmaster"],
@@ -294,7 +322,8 @@ async def measure_one(
         summary = run.summary()
     row = {"server": server, "operation": name, "concurrency": level, "load": context["load"], **summary}
     if counter and run.requests:
-        row["statements_on_the_wire"] = (after - before) / run.requests
+        row["statements_on_the_wire"], row["statements_by_text"] = statements_delta(before, after, run.requests)
+        row["statement_calls"] = sum(after.values()) - sum(before.values())
     return row
 
 
@@ -438,10 +467,13 @@ async def run(args: argparse.Namespace, out: Path, names: list[str], levels: lis
     sql = await statements_per_request(args.database_url, data, names, shipments)
     tokens = {"storefront": data["storefront_token"], "server": data["server_token"]}
     load_kind = args.load
-    if load_kind in ("auto", "wrk") and load.wrk_path() is None:
-        if load_kind == "wrk":
+    if load_kind in ("auto", "wrk"):
+        if load.wrk_path() is not None:
+            load_kind = "wrk"
+        elif load_kind == "wrk":
             raise SystemExit("--load wrk: wrk is not on PATH (apt-get install wrk)")
-        load_kind = "python"
+        else:
+            load_kind = "python"
     if load_kind == "python":
         print(
             "  LOAD: Python fallback load generator (wrk is not installed): it shares the cores with the servers "
@@ -521,13 +553,24 @@ async def run(args: argparse.Namespace, out: Path, names: list[str], levels: lis
             postgraphile[1] if postgraphile is not None else None,
         )
         units = list(shipments)  # createShipment: each run (and warm-up) ships its own units
-        runs = 2 * args.rounds * len(levels)
-        chunk = max(1, len(units) // runs) if units else 0
-        chunks = iter([units[i * chunk : (i + 1) * chunk] for i in range(runs)] if chunk else [])
+        python_units = iter(units)  # the Python fallback walks them once for the whole run
+        # Split the unshipped units between the runs, each run's share between its warm-up and its measured part
+        # in proportion to their durations; a run that ships them all cycles (the gateway refuses a re-ship,
+        # counted as errors: seed more --orders).
+        per_run = len(units) // max(1, args.rounds * len(levels))
+        warm_share = int(per_run * args.warmup / (args.warmup + args.duration)) if args.warmup > 0 else 0
+        chunks = iter(
+            part
+            for i in range(args.rounds * len(levels))
+            for part in (
+                units[i * per_run : i * per_run + warm_share],
+                units[i * per_run + warm_share : (i + 1) * per_run],
+            )
+        )
         for name in names:
             for level in levels:
                 servers: list[tuple[str, int, str, Any, Any, int]] = []
-                gw_make = operations.request_factories(data, seed=level, shipments=iter(units))[name]
+                gw_make = operations.request_factories(data, seed=level, shipments=python_units)[name]
                 servers.append(("gateway", gateway_port, "/graphql", gw_make, None, gateway.pid))
                 if postgraphile is not None and name in READS:
                     pg_make = postgraphile_ops.request_factories(data)[name]
@@ -543,13 +586,18 @@ async def run(args: argparse.Namespace, out: Path, names: list[str], levels: lis
                     for server, port, path, make, _, pid in servers:
                         body_list = None
                         if load_kind == "wrk":
-                            if name == "create_shipment":
-                                warm = next(chunks, [])  # the warm-up's units, then the measured run's
+                            if name == "create_shipment":  # wrk sends the warm-up's bodies, then the measured run's
+                                warm, measured_units = next(chunks, []), next(chunks, [])
+                                measured_units = measured_units or units[-1:]  # none left: refused re-ships
                                 make = operations.request_factories(
-                                    data, seed=level, shipments=iter(warm + next(chunks, []))
+                                    data, seed=level, shipments=iter(warm + measured_units)
                                 )[name]
-                                count = max(1, len(warm))
-                            body_list = bodies(make, count)
+                                warm_bodies = bodies(make, len(warm))[0] if warm else None
+                                payloads, kind = bodies(make, len(measured_units))
+                                body_list = (payloads, kind, warm_bodies)
+                            else:
+                                payloads, kind = bodies(make, count)
+                                body_list = (payloads, kind, None)
                         row = await measure_one(args, context, name, level, server, port, path, make, body_list, pid)
                         row["round"] = number + 1
                         rounds[server].append(row)
@@ -560,6 +608,10 @@ async def run(args: argparse.Namespace, out: Path, names: list[str], levels: lis
                 for server in ("gateway", "postgraphile", "floor"):
                     if server in combined:
                         print(describe(combined[server]))
+                if name == "create_shipment" and combined["gateway"]["errors"]:
+                    print(
+                        "  (errors: the runs shipped every unshipped unit and re-ships are refused; seed more --orders)"
+                    )
                 for other in ("postgraphile", "floor"):
                     if other in rounds:
                         ratios = round_ratios(rounds["gateway"], rounds[other])
