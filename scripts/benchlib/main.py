@@ -476,8 +476,9 @@ async def run(args: argparse.Namespace, out: Path, names: list[str], levels: lis
             load_kind = "python"
     if load_kind == "python":
         print(
-            "  LOAD: Python fallback load generator (wrk is not installed): it shares the cores with the servers "
-            "and caps fast ones; install wrk for comparable numbers"
+            "  LOAD: the Python fallback load generator"
+            + (" (wrk is not installed)" if args.load == "auto" else " (--load python)")
+            + ": it shares the cores with the servers and caps fast ones; install wrk for comparable numbers"
         )
     else:
         print(
