@@ -1,6 +1,9 @@
-"""scripts/bench: seed a data set, start the gateway and the no-GraphQL floor, drive closed-loop load,
-and report req/s, latency percentiles, server CPU per request, SQL statements per request, peak memory
-and the ratio to the floor. `--vs postgraphile` also measures PostGraphile v5 on the read operations.
+"""scripts/bench: seed a data set, start the gateway, PostGraphile v5 (`--vs postgraphile`) and the no-GraphQL
+floor, check that they answer the same (floor byte-identical, PostGraphile same values), then drive each with
+`wrk` in alternating rounds (gateway, PostGraphile, floor; --rounds of them) and report per server: req/s,
+server CPU ms/request, database CPU ms/request (--database-cpu), SQL statements per request counted by
+PostgreSQL's pg_stat_statements (on a private throwaway cluster by default) next to the gateway's own count,
+p50/p99, and the per-round ratios gateway/PostGraphile and gateway/floor with their spread (min-max).
 Writes results.json and chart.png to --out."""
 
 from __future__ import annotations
