@@ -493,6 +493,11 @@ async def run(args: argparse.Namespace, out: Path, names: list[str], levels: lis
         "counter": statement_counter(args.database_url),
         "postmaster": cluster_handle.postmaster_pid() if cluster_handle is not None else None,
     }
+    print(
+        "  columns: cpu = server process CPU per request; db = PostgreSQL CPU per request (--database-cpu); "
+        "sql/req = statements PostgreSQL counted (pg_stat_statements, BEGIN/ROLLBACK included) per request; "
+        "own = the gateway's own count; ratios: per round, median (min-max)"
+    )
     if args.database_cpu and cluster_handle is None:
         print("  database CPU: every local `postgres` process counts (the shared server's other clients too)")
 
