@@ -219,7 +219,8 @@ def statement_counter(url: str) -> Any:
         )
         return None
     query = (
-        "SELECT s.calls, regexp_replace(left(s.query, 120), '\\s+', ' ', 'g') FROM pg_stat_statements s "
+        "SELECT s.calls, CASE WHEN s.toplevel THEN '' ELSE 'nested: ' END "
+        "|| regexp_replace(left(s.query, 120), '\\s+', ' ', 'g') FROM pg_stat_statements s "
         "JOIN pg_database d ON d.oid = s.dbid "
         "WHERE d.datname = current_database() AND s.query NOT LIKE '%pg_stat_statements%'"
     )
@@ -240,12 +241,20 @@ def statement_counter(url: str) -> Any:
     return count
 
 
-def statements_delta(before: dict[str, int], after: dict[str, int], requests: int) -> tuple[float, dict[str, float]]:
-    """(all statements per request, the most frequent statements per request)."""
+NESTED = "nested: "  # statements run inside another one (foreign-key checks), not sent by the client
+
+
+def statements_delta(
+    before: dict[str, int], after: dict[str, int], requests: int
+) -> tuple[float, float, dict[str, float]]:
+    """(statements the client sent per request, nested statements per request (foreign-key checks), the most
+    frequent statements per request)."""
     delta = {text: calls - before.get(text, 0) for text, calls in after.items()}
     delta = {text: calls for text, calls in delta.items() if calls > 0}
-    top = sorted(delta.items(), key=lambda item: -item[1])[:12]
-    return sum(delta.values()) / requests, {text: round(calls / requests, 2) for text, calls in top}
+    top = sorted(delta.items(), key=lambda item: -item[1])[:16]
+    wire = sum(calls for text, calls in delta.items() if not text.startswith(NESTED))
+    nested = sum(calls for text, calls in delta.items() if text.startswith(NESTED))
+    return wire / requests, nested / requests, {text: round(calls / requests, 2) for text, calls in top}
 
 
 def bodies(make: Any, count: int) -> tuple[list[bytes], str]:
@@ -325,7 +334,8 @@ async def measure_one(
         summary = run.summary()
     row = {"server": server, "operation": name, "concurrency": level, "load": context["load"], **summary}
     if counter and run.requests:
-        row["statements_on_the_wire"], row["statements_by_text"] = statements_delta(before, after, run.requests)
+        wire, nested, by_text = statements_delta(before, after, run.requests)
+        row.update(statements_on_the_wire=wire, nested_statements=nested, statements_by_text=by_text)
         row["statement_calls"] = sum(after.values()) - sum(before.values())
     return row
 
@@ -380,6 +390,7 @@ def combine(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "cpu_ms_per_request",
         "database_cpu_ms_per_request",
         "statements_on_the_wire",
+        "nested_statements",
         "peak_rss_mb",
     ):
         values = [row.get(key) for row in rows if row.get(key) is not None]
@@ -395,7 +406,7 @@ def fmt(value: Any, spec: str) -> str:
 
 
 HEADER = (
-    f"  {'':<14} {'req/s':>8} {'cpu ms/req':>10} {'db ms/req':>9} {'sql/req':>7} {'own':>4} "
+    f"  {'':<14} {'req/s':>8} {'cpu ms/req':>10} {'db ms/req':>9} {'sql/req':>7} {'+fk':>4} {'own':>4} "
     f"{'p50 ms':>7} {'p99 ms':>7} {'errors':>6}"
 )
 
@@ -404,6 +415,7 @@ def describe(row: dict[str, Any]) -> str:
     return (
         f"  {row['server']:<14} {row['rps']:8.1f} {row['cpu_ms_per_request']:10.2f} "
         f"{fmt(row['database_cpu_ms_per_request'], '9.2f')} {fmt(row['statements_on_the_wire'], '7.1f')} "
+        f"{fmt(row['nested_statements'], '4.1f')} "
         f"{fmt(row.get('sql_statements'), '>4')} {row['p50_ms']:7.2f} {row['p99_ms']:7.2f} {row['errors']:6d}"
     )
 
@@ -495,7 +507,9 @@ async def run(args: argparse.Namespace, out: Path, names: list[str], levels: lis
     }
     print(
         "  columns: cpu = server process CPU per request; db = PostgreSQL CPU per request (--database-cpu); "
-        "sql/req = statements PostgreSQL counted (pg_stat_statements, BEGIN/ROLLBACK included) per request; "
+        "sql/req = statements PostgreSQL counted (pg_stat_statements, BEGIN/ROLLBACK included; it does not see "
+        "an empty statement such as the pool pre-ping's `;`) per request; +fk = statements they ran inside "
+        "(foreign-key checks); "
         "own = the gateway's own count; ratios: per round, median (min-max)"
     )
     if args.database_cpu and cluster_handle is None:
@@ -663,7 +677,9 @@ async def run(args: argparse.Namespace, out: Path, names: list[str], levels: lis
         "columns": {
             "cpu_ms_per_request": "server process CPU time delta / requests over a measured round",
             "database_cpu_ms_per_request": "PostgreSQL processes' CPU delta / requests (--database-cpu)",
-            "statements_on_the_wire": "pg_stat_statements calls delta (all statements) / requests",
+            "statements_on_the_wire": "pg_stat_statements calls delta of top-level statements (BEGIN/ROLLBACK"
+            " included; empty statements such as a pre-ping's `;` are not tracked) / requests",
+            "nested_statements": "pg_stat_statements calls delta of nested statements (foreign-key checks) / requests",
             "sql_statements": "the gateway's own count (SQLAlchemy cursor hook), one in-process request",
         },
         "results": results,
