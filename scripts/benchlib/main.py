@@ -1,6 +1,9 @@
-"""scripts/bench: seed a data set, start the gateway and the no-GraphQL floor, drive closed-loop load,
-and report req/s, latency percentiles, server CPU per request, SQL statements per request, peak memory
-and the ratio to the floor. `--vs postgraphile` also measures PostGraphile v5 on the read operations.
+"""scripts/bench: seed a data set, start the gateway, PostGraphile v5 (`--vs postgraphile`) and the no-GraphQL
+floor, check that they answer the same (floor byte-identical, PostGraphile same values), then drive each with
+`wrk` in alternating rounds (gateway, PostGraphile, floor; --rounds of them) and report per server: req/s,
+server CPU ms/request, database CPU ms/request (--database-cpu), SQL statements per request counted by
+PostgreSQL's pg_stat_statements (on a private throwaway cluster by default) next to the gateway's own count,
+p50/p99, and the per-round ratios gateway/PostGraphile and gateway/floor with their spread (min-max).
 Writes results.json and chart.png to --out."""
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -22,13 +26,14 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(REPO), str(REPO / "scripts")]
 
 import httpx  # noqa: E402
+import orjson  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 from sqlalchemy.pool import NullPool  # noqa: E402
 
-from benchlib import dataset, load, operations, postgraphile_ops  # noqa: E402
+from benchlib import checks, cluster, dataset, load, operations, postgraphile_ops  # noqa: E402
 from gateway.app import create_app  # noqa: E402
 from gateway.settings import Settings  # noqa: E402
 from gateway.storage import models as m  # noqa: E402
@@ -43,8 +48,23 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__)
     parser.add_argument(
         "--database-url",
-        default=f"sqlite:///{REPO}/.gateway/bench.db",
-        help="SQLite file or PostgreSQL database (recreated!)",
+        default=None,
+        help="SQLite file or PostgreSQL database (recreated!); default: a private PostgreSQL cluster "
+        "(see --private-cluster), or SQLite .gateway/bench.db where PostgreSQL is not installed",
+    )
+    parser.add_argument(
+        "--private-cluster",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="run on a throwaway PostgreSQL cluster (initdb, pg_stat_statements preloaded, removed afterwards) "
+        "so PostgreSQL counts the SQL statements; default on when no --database-url is given",
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (gateway, PostGraphile, floor)")
+    parser.add_argument(
+        "--load",
+        choices=["auto", "wrk", "python"],
+        default="auto",
+        help="load generator: wrk (compiled; default when installed) or the Python fallback",
     )
     parser.add_argument("--orders", type=int, default=10_000)
     parser.add_argument("--checkouts", type=int, default=2_000)
@@ -178,39 +198,146 @@ def start_postgraphile(url: str, out: Path) -> tuple[subprocess.Popen[bytes], in
     return start(["node", str(POSTGRAPHILE_DIR / "server.mjs")], env, port, out / "postgraphile.log"), port
 
 
+def libpq_url(url: str) -> str:
+    return make_url(normalise_url(url)).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _psql(url: str, sql: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["psql", libpq_url(url), "-XAtqc", sql], capture_output=True, text=True)
+
+
+def statement_counter(url: str) -> Any:
+    """A callable returning the calls PostgreSQL's pg_stat_statements has counted in the bench database (every
+    statement, BEGIN/ROLLBACK included), or None where the extension is not preloaded (say so)."""
+    if make_url(normalise_url(url)).get_backend_name() != "postgresql" or shutil.which("psql") is None:
+        return None
+    probe = _psql(url, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements; SELECT count(*) FROM pg_stat_statements")
+    if probe.returncode:
+        print(
+            "  statements on the wire: not counted, pg_stat_statements is not loaded in this server "
+            "(use --private-cluster): " + probe.stderr.strip().splitlines()[-1]
+        )
+        return None
+    query = (
+        "SELECT s.calls, CASE WHEN s.toplevel THEN '' ELSE 'nested: ' END "
+        "|| regexp_replace(left(s.query, 120), '\\s+', ' ', 'g') FROM pg_stat_statements s "
+        "JOIN pg_database d ON d.oid = s.dbid "
+        "WHERE d.datname = current_database() AND s.query NOT LIKE '%pg_stat_statements%'"
+    )
+
+    def count() -> dict[str, int]:
+        """Calls by statement (its first 120 characters)."""
+        completed = subprocess.run(
+            ["psql", libpq_url(url), "-XAtq", "-F", "\t", "-c", query], capture_output=True, text=True
+        )
+        if completed.returncode:
+            raise SystemExit(f"reading pg_stat_statements failed: {completed.stderr}")
+        calls: dict[str, int] = {}
+        for line in completed.stdout.splitlines():
+            number, _, text = line.partition("\t")
+            calls[text] = calls.get(text, 0) + int(number)
+        return calls
+
+    return count
+
+
+NESTED = "nested: "  # statements run inside another one (foreign-key checks), not sent by the client
+
+
+def statements_delta(
+    before: dict[str, int], after: dict[str, int], requests: int
+) -> tuple[float, float, dict[str, float]]:
+    """(statements the client sent per request, nested statements per request (foreign-key checks), the most
+    frequent statements per request)."""
+    delta = {text: calls - before.get(text, 0) for text, calls in after.items()}
+    delta = {text: calls for text, calls in delta.items() if calls > 0}
+    top = sorted(delta.items(), key=lambda item: -item[1])[:16]
+    wire = sum(calls for text, calls in delta.items() if not text.startswith(NESTED))
+    nested = sum(calls for text, calls in delta.items() if text.startswith(NESTED))
+    return wire / requests, nested / requests, {text: round(calls / requests, 2) for text, calls in top}
+
+
+def bodies(make: Any, count: int) -> tuple[list[bytes], str]:
+    """`count` request bodies from a request factory, and the kind of token they go with."""
+    out, kind = [], "storefront"
+    for _ in range(max(1, count)):
+        query, variables, kind = make()
+        out.append(orjson.dumps({"query": query, "variables": variables}))
+    return out, kind
+
+
 async def measure_one(
     args: argparse.Namespace,
-    tokens: dict[str, str],
+    context: dict[str, Any],
     name: str,
     level: int,
     server: str,
     port: int,
     path: str,
     make: Any,
+    body_list: tuple[list[bytes], str, list[bytes] | None] | None,
     pid: int,
 ) -> dict[str, Any]:
-    run = await load.run_load(
-        port=port,
-        path=path,
-        make=make,
-        tokens=tokens,
-        concurrency=level,
-        duration=args.duration,
-        warmup=args.warmup,
-        server_pid=pid,
-        database_cpu=args.database_cpu,
-    )
-    return {"server": server, "operation": name, "concurrency": level, **run.summary()}
-
-
-def describe(label: str, row: dict[str, Any]) -> str:
-    database = row.get("database_cpu_ms_per_request")
-    return (
-        f"  {label:<20} c={row['concurrency']:<3} {row['rps']:8.1f} req/s  p50 {row['p50_ms']:6.2f} ms  "
-        f"p99 {row['p99_ms']:7.2f} ms  cpu {row['cpu_ms_per_request']:6.2f} ms/req"
-        + (f" +db {database:5.2f}" if database is not None else "")
-        + f"  sql {row.get('sql_statements') or '-'}  errors {row['errors']}"
-    )
+    """One measured run (after its warm-up) of one server: wrk over `body_list`, or the Python fallback over
+    `make`. Adds statements on the wire per request when PostgreSQL counts them."""
+    counter = context["counter"]
+    if context["load"] == "wrk":
+        assert body_list is not None
+        payloads, kind, warm_bodies = body_list
+        run, numbers, (before, after) = await asyncio.to_thread(
+            functools.partial(
+                load.run_wrk,
+                port=port,
+                path=path,
+                bodies=payloads,
+                token=context["tokens"][kind],
+                concurrency=level,
+                duration=args.duration,
+                warmup=args.warmup,
+                server_pid=pid,
+                database_cpu=args.database_cpu,
+                postmaster=context["postmaster"],
+                measured=counter,
+                warmup_bodies=warm_bodies,
+            )
+        )
+        summary = run.summary()
+        summary.update(p50_ms=numbers["p50_us"] / 1000, p99_ms=numbers["p99_us"] / 1000)
+        summary.pop("p95_ms", None)
+        summary.update(non_2xx=numbers["non_2xx"], graphql_errors=numbers["graphql_errors"])
+    else:
+        if args.warmup > 0:  # warm up apart, so that the statement counts cover the measured run only
+            await load.run_load(
+                port=port,
+                path=path,
+                make=make,
+                tokens=context["tokens"],
+                concurrency=level,
+                duration=args.warmup,
+                warmup=0,
+                server_pid=pid,
+            )
+        before = counter() if counter else None
+        run = await load.run_load(
+            port=port,
+            path=path,
+            make=make,
+            tokens=context["tokens"],
+            concurrency=level,
+            duration=args.duration,
+            warmup=0,
+            server_pid=pid,
+            database_cpu=args.database_cpu,
+            postmaster=context["postmaster"],
+        )
+        after = counter() if counter else None
+        summary = run.summary()
+    row = {"server": server, "operation": name, "concurrency": level, "load": context["load"], **summary}
+    if counter and run.requests:
+        wire, nested, by_text = statements_delta(before, after, run.requests)
+        row.update(statements_on_the_wire=wire, nested_statements=nested, statements_by_text=by_text)
+        row["statement_calls"] = sum(after.values()) - sum(before.values())
+    return row
 
 
 def free_port() -> int:
@@ -246,12 +373,107 @@ def chart(results: list[dict[str, Any]], path: Path) -> bool:
     return True
 
 
+def spread(values: list[float]) -> dict[str, float] | None:
+    values = sorted(v for v in values if v is not None)
+    if not values:
+        return None
+    return {"min": values[0], "median": statistics.median(values), "max": values[-1]}
+
+
+def combine(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The median of each figure over a server's rounds."""
+    out = {key: rows[0][key] for key in ("server", "operation", "concurrency", "load")}
+    for key in (
+        "rps",
+        "p50_ms",
+        "p99_ms",
+        "cpu_ms_per_request",
+        "database_cpu_ms_per_request",
+        "statements_on_the_wire",
+        "nested_statements",
+        "peak_rss_mb",
+    ):
+        values = [row.get(key) for row in rows if row.get(key) is not None]
+        out[key] = statistics.median(values) if values else None
+    out["requests"] = sum(row["requests"] for row in rows)
+    out["errors"] = sum(row["errors"] for row in rows)
+    out["rounds"] = rows
+    return out
+
+
+def fmt(value: Any, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+HEADER = (
+    f"  {'':<14} {'req/s':>8} {'cpu ms/req':>10} {'db ms/req':>9} {'sql/req':>7} {'+fk':>4} {'own':>4} "
+    f"{'p50 ms':>7} {'p99 ms':>7} {'errors':>6}"
+)
+
+
+def describe(row: dict[str, Any]) -> str:
+    return (
+        f"  {row['server']:<14} {row['rps']:8.1f} {row['cpu_ms_per_request']:10.2f} "
+        f"{fmt(row['database_cpu_ms_per_request'], '9.2f')} {fmt(row['statements_on_the_wire'], '7.1f')} "
+        f"{fmt(row['nested_statements'], '4.1f')} "
+        f"{fmt(row.get('sql_statements'), '>4')} {row['p50_ms']:7.2f} {row['p99_ms']:7.2f} {row['errors']:6d}"
+    )
+
+
+def ratio_line(label: str, ratios: dict[str, dict[str, float] | None]) -> str:
+    parts = [
+        f"{what} x{r['median']:.2f} ({r['min']:.2f}-{r['max']:.2f})" for what, r in ratios.items() if r is not None
+    ]
+    return f"  gateway/{label:<12} " + "  ".join(parts)
+
+
+def round_ratios(gateway: list[dict[str, Any]], other: list[dict[str, Any]]) -> dict[str, dict[str, float] | None]:
+    """Per-round ratios (round i of the gateway against round i of the other server) and their spread."""
+
+    def per_round(key: str, total: bool = False) -> list[float]:
+        out = []
+        for mine, theirs in zip(gateway, other, strict=False):
+            a, b = mine.get(key), theirs.get(key)
+            if total:
+                db_a, db_b = mine.get("database_cpu_ms_per_request"), theirs.get("database_cpu_ms_per_request")
+                if db_a is None or db_b is None:
+                    continue
+                a, b = a + db_a, b + db_b
+            if a is not None and b:
+                out.append(a / b)
+        return out
+
+    return {
+        "req/s": spread(per_round("rps")),
+        "cpu": spread(per_round("cpu_ms_per_request")),
+        "cpu+db": spread(per_round("cpu_ms_per_request", total=True)),
+    }
+
+
 async def main() -> None:
     args = parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     names = [name.strip() for name in args.operations.split(",") if name.strip()]
     levels = [int(level) for level in args.concurrency.split(",")]
+    private = args.private_cluster if args.private_cluster is not None else args.database_url is None
+    cluster_handle = None
+    if private and cluster.available():
+        cluster_handle = cluster.PrivateCluster().start()
+        args.database_url = cluster_handle.url
+        print(f"private PostgreSQL cluster on port {cluster_handle.port} ({cluster_handle.seconds:.1f}s to start)")
+    elif private and args.private_cluster:
+        raise SystemExit("--private-cluster: initdb/pg_ctl not found")
+    if args.database_url is None:
+        args.database_url = f"sqlite:///{REPO}/.gateway/bench.db"
+    try:
+        await run(args, out, names, levels, cluster_handle)
+    finally:
+        if cluster_handle is not None:
+            cluster_handle.stop()
+
+
+async def run(args: argparse.Namespace, out: Path, names: list[str], levels: list[int], cluster_handle: Any) -> None:
     where = make_url(normalise_url(args.database_url)).render_as_string()
     print(f"seeding {args.orders} orders and {args.checkouts} checkouts into {where}")
     data = await prepare(args)
@@ -259,6 +481,39 @@ async def main() -> None:
     shipments = iter(data["unshipped"])  # one walk through the unshipped units for the whole run
     sql = await statements_per_request(args.database_url, data, names, shipments)
     tokens = {"storefront": data["storefront_token"], "server": data["server_token"]}
+    load_kind = args.load
+    if load_kind in ("auto", "wrk"):
+        if load.wrk_path() is not None:
+            load_kind = "wrk"
+        elif load_kind == "wrk":
+            raise SystemExit("--load wrk: wrk is not on PATH (apt-get install wrk)")
+        else:
+            load_kind = "python"
+    if load_kind == "python":
+        print(
+            "  LOAD: the Python fallback load generator"
+            + (" (wrk is not installed)" if args.load == "auto" else " (--load python)")
+            + ": it shares the cores with the servers and caps fast ones; install wrk for comparable numbers"
+        )
+    else:
+        print(
+            "  load: wrk " + subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split("[")[0].strip()
+        )
+    context = {
+        "tokens": tokens,
+        "load": load_kind,
+        "counter": statement_counter(args.database_url),
+        "postmaster": cluster_handle.postmaster_pid() if cluster_handle is not None else None,
+    }
+    print(
+        "  columns: cpu = server process CPU per request; db = PostgreSQL CPU per request (--database-cpu); "
+        "sql/req = statements PostgreSQL counted (pg_stat_statements, BEGIN/ROLLBACK included; it does not see "
+        "an empty statement such as the pool pre-ping's `;`) per request; +fk = statements they ran inside "
+        "(foreign-key checks); "
+        "own = the gateway's own count; ratios: per round, median (min-max)"
+    )
+    if args.database_cpu and cluster_handle is None:
+        print("  database CPU: every local `postgres` process counts (the shared server's other clients too)")
 
     env = {
         **os.environ,
@@ -273,6 +528,7 @@ async def main() -> None:
     postgraphile = start_postgraphile(args.database_url, out) if args.vs and set(names) & set(READS) else None
     gateway = floor = None
     results: list[dict[str, Any]] = []
+    comparisons: list[dict[str, Any]] = []
     try:
         gateway = start(
             [
@@ -293,7 +549,7 @@ async def main() -> None:
             gateway_port,
             out / "gateway.log",
         )
-        if not args.no_floor:
+        if not args.no_floor and set(names) & set(READS):
             floor = start(
                 [
                     python,
@@ -311,42 +567,80 @@ async def main() -> None:
                 floor_port,
                 out / "floor.log",
             )
+        await checks.verify(
+            data,
+            [n for n in names if n in READS],
+            tokens,
+            gateway_port,
+            floor_port if floor is not None else None,
+            postgraphile[1] if postgraphile is not None else None,
+        )
+        units = list(shipments)  # createShipment: each run (and warm-up) ships its own units
+        python_units = iter(units)  # the Python fallback walks them once for the whole run
+        # Split the unshipped units between the runs, each run's share between its warm-up and its measured part
+        # in proportion to their durations; a run that ships them all cycles (the gateway refuses a re-ship,
+        # counted as errors: seed more --orders).
+        per_run = len(units) // max(1, args.rounds * len(levels))
+        warm_share = int(per_run * args.warmup / (args.warmup + args.duration)) if args.warmup > 0 else 0
+        chunks = iter(
+            part
+            for i in range(args.rounds * len(levels))
+            for part in (
+                units[i * per_run : i * per_run + warm_share],
+                units[i * per_run + warm_share : (i + 1) * per_run],
+            )
+        )
         for name in names:
             for level in levels:
-                measure = functools.partial(measure_one, args, tokens, name, level)
-                make = operations.request_factories(data, seed=level, shipments=shipments)[name]
-                row = await measure("gateway", gateway_port, "/graphql", make, gateway.pid)
-                row["sql_statements"] = sql.get(name)
-                floor_row = postgraphile_row = None
-                if floor is not None and name in READS:
-                    make = operations.request_factories(data, seed=level)[name]
-                    floor_row = await measure("floor", floor_port, f"/{name}", make, floor.pid)
+                servers: list[tuple[str, int, str, Any, Any, int]] = []
+                gw_make = operations.request_factories(data, seed=level, shipments=python_units)[name]
+                servers.append(("gateway", gateway_port, "/graphql", gw_make, None, gateway.pid))
                 if postgraphile is not None and name in READS:
-                    make, (pg_process, pg_port) = postgraphile_ops.request_factories(data)[name], postgraphile
-                    postgraphile_row = await measure("postgraphile", pg_port, "/graphql", make, pg_process.pid)
-                compared = [other for other in (floor_row, postgraphile_row) if other is not None]
-                for other in compared:  # throughput_vs_floor, cpu_vs_floor, ..._vs_postgraphile
-                    rps, cpu = other["rps"], other["cpu_ms_per_request"]
-                    row[f"throughput_vs_{other['server']}"] = row["rps"] / rps if rps else None
-                    row[f"cpu_vs_{other['server']}"] = row["cpu_ms_per_request"] / cpu if cpu else None
-                    if row.get("database_cpu_ms_per_request") is not None:  # gateway + database vs theirs
-                        total = other["cpu_ms_per_request"] + other["database_cpu_ms_per_request"]
-                        own = row["cpu_ms_per_request"] + row["database_cpu_ms_per_request"]
-                        row[f"total_cpu_vs_{other['server']}"] = own / total if total else None
-                results += [result for result in (floor_row, row, postgraphile_row) if result is not None]
-                ratios = [
-                    f"  cpu x{row[f'cpu_vs_{other}']:.2f} {other}"
-                    for other in ("floor", "postgraphile")
-                    if row.get(f"cpu_vs_{other}")
-                ]
-                ratios += [
-                    f"  cpu+db x{row[f'total_cpu_vs_{other}']:.2f} {other}"
-                    for other in ("floor", "postgraphile")
-                    if row.get(f"total_cpu_vs_{other}")
-                ]
-                print(describe(name, row) + "".join(ratios))
-                for other in compared:
-                    print(describe(f"  {other['server']}", other))
+                    pg_make = postgraphile_ops.request_factories(data)[name]
+                    servers.append(("postgraphile", postgraphile[1], "/graphql", pg_make, None, postgraphile[0].pid))
+                if floor is not None and name in READS:
+                    fl_make = operations.request_factories(data, seed=level)[name]
+                    servers.append(("floor", floor_port, f"/{name}", fl_make, None, floor.pid))
+                count = {"checkout_page": len(data["checkout_ids"]) // 2, "order_history": 1}.get(
+                    name, len(data["write_targets"])
+                )
+                rounds: dict[str, list[dict[str, Any]]] = {server[0]: [] for server in servers}
+                for number in range(args.rounds):
+                    for server, port, path, make, _, pid in servers:
+                        body_list = None
+                        if load_kind == "wrk":
+                            if name == "create_shipment":  # wrk sends the warm-up's bodies, then the measured run's
+                                warm, measured_units = next(chunks, []), next(chunks, [])
+                                measured_units = measured_units or units[-1:]  # none left: refused re-ships
+                                make = operations.request_factories(
+                                    data, seed=level, shipments=iter(warm + measured_units)
+                                )[name]
+                                warm_bodies = bodies(make, len(warm))[0] if warm else None
+                                payloads, kind = bodies(make, len(measured_units))
+                                body_list = (payloads, kind, warm_bodies)
+                            else:
+                                payloads, kind = bodies(make, count)
+                                body_list = (payloads, kind, None)
+                        row = await measure_one(args, context, name, level, server, port, path, make, body_list, pid)
+                        row["round"] = number + 1
+                        rounds[server].append(row)
+                combined = {server: combine(rows) for server, rows in rounds.items()}
+                combined["gateway"]["sql_statements"] = sql.get(name)
+                print(f"{name} c={level} ({args.rounds} alternating rounds, medians; load: {load_kind})")
+                print(HEADER)
+                for server in ("gateway", "postgraphile", "floor"):
+                    if server in combined:
+                        print(describe(combined[server]))
+                if name == "create_shipment" and combined["gateway"]["errors"]:
+                    print(
+                        "  (errors: the runs shipped every unshipped unit and re-ships are refused; seed more --orders)"
+                    )
+                for other in ("postgraphile", "floor"):
+                    if other in rounds:
+                        ratios = round_ratios(rounds["gateway"], rounds[other])
+                        print(ratio_line(other, ratios))
+                        comparisons.append({"operation": name, "concurrency": level, "versus": other, "ratios": ratios})
+                results += list(combined.values())
         soak: list[dict[str, float]] = []
         if args.soak > 0:
             pids = load.process_tree(gateway.pid)
@@ -373,13 +667,26 @@ async def main() -> None:
     report = {
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version()},
         "database": make_url(normalise_url(args.database_url)).get_backend_name(),
+        "private_cluster": cluster_handle is not None,
+        "load_generator": load_kind,
         "workers": args.workers,
+        "rounds": args.rounds,
         "duration_s": args.duration,
+        "warmup_s": args.warmup,
         "data": data["counts"],
+        "columns": {
+            "cpu_ms_per_request": "server process CPU time delta / requests over a measured round",
+            "database_cpu_ms_per_request": "PostgreSQL processes' CPU delta / requests (--database-cpu)",
+            "statements_on_the_wire": "pg_stat_statements calls delta of top-level statements (BEGIN/ROLLBACK"
+            " included; empty statements such as a pre-ping's `;` are not tracked) / requests",
+            "nested_statements": "pg_stat_statements calls delta of nested statements (foreign-key checks) / requests",
+            "sql_statements": "the gateway's own count (SQLAlchemy cursor hook), one in-process request",
+        },
         "results": results,
+        "comparisons": comparisons,
         "soak": soak,
     }
-    (out / "results.json").write_text(json.dumps(report, indent=2))
+    (out / "results.json").write_text(json.dumps(report, indent=2, default=str))
     drew = chart(results, out / "chart.png")
     print(
         f"wrote {out / 'results.json'}"

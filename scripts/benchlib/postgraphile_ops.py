@@ -13,7 +13,13 @@ closest columns PostGraphile's generated schema has. What differs:
   `selectedShippingOptionId` and a client picks that option out of the quotes it already has;
 - nested lists are relay connections (`nodes`), ordered by `position` (the server turns off
   PgIndexBehaviorsPlugin so unindexed columns can be ordered by, as PostGraphile v4 allowed by default);
-- PostGraphile has no store (tenant) scoping and no tokens: the bench data set has a single store.
+- PostGraphile has no tokens; the store (tenant) scoping the gateway takes from the token is a `condition`
+  on every level instead (`storeId`, the same `store_id = $1` filter the gateway's loads have);
+- the relation from a portion or shipment item to its line item / order product is by foreign key (no store
+  filter there: the gateway picks those rows from the level it loaded, which is store-filtered).
+
+scripts/benchlib/checks.py turns PostGraphile's responses into the gateway's shape and fails the bench when the
+values differ.
 """
 
 from __future__ import annotations
@@ -25,41 +31,46 @@ from typing import Any
 from benchlib.operations import Request
 
 CHECKOUT_PAGE = """
-query CheckoutPage($id: String!) {
-  checkoutByRowId(rowId: $id) {
+query CheckoutPage($id: String!, $store: Int!) {
+  allCheckouts(condition: { rowId: $id, storeId: $store }) { nodes {
     rowId email currencyCode version billingAddress
-    lineItemsByCheckoutId(orderBy: POSITION_ASC) { nodes {
+    lineItemsByCheckoutId(condition: { storeId: $store }, orderBy: POSITION_ASC) { nodes {
       rowId sku name quantity requiresShipping listPrice extendedListPrice currencyCode } }
-    consignmentsByCheckoutId(orderBy: POSITION_ASC) { nodes {
+    consignmentsByCheckoutId(condition: { storeId: $store }, orderBy: POSITION_ASC) { nodes {
       rowId address selectedShippingOptionId shippingCost handlingCost currencyCode
-      consignmentLineItemsByConsignmentId(orderBy: POSITION_ASC) { nodes {
+      consignmentLineItemsByConsignmentId(condition: { storeId: $store }, orderBy: POSITION_ASC) { nodes {
         quantity lineItemByLineItemId { rowId sku } } }
-      shippingQuotesByConsignmentId(orderBy: POSITION_ASC) { nodes {
+      shippingQuotesByConsignmentId(condition: { storeId: $store }, orderBy: POSITION_ASC) { nodes {
         rowId description type cost handlingCost currencyCode transitTime } }
     } }
     subtotal shippingCostTotal handlingCostTotal grandTotal
-  }
+  } }
 }
 """
 
 ORDER_HISTORY = """
-query OrderHistory($first: Int!) {
-  allOrders(first: $first, orderBy: [CREATED_AT_DESC, ROW_ID_DESC]) {
+query OrderHistory($first: Int!, $store: Int!) {
+  allOrders(first: $first, condition: { storeId: $store }, orderBy: [CREATED_AT_DESC, ROW_ID_DESC]) {
     pageInfo { hasNextPage endCursor }
     nodes {
       rowId status email createdAt itemsTotal itemsShipped grandTotal currencyCode
-      orderShippingAddressesByOrderId(orderBy: POSITION_ASC) { nodes {
+      orderShippingAddressesByOrderId(condition: { storeId: $store }, orderBy: POSITION_ASC) { nodes {
         rowId shippingMethod itemsTotal itemsShipped address shippingCost } }
-      orderProductsByOrderId(orderBy: POSITION_ASC) { nodes { rowId sku name quantity quantityShipped price } }
-      shipmentsByOrderId(orderBy: ROW_ID_ASC) { nodes {
+      orderProductsByOrderId(condition: { storeId: $store }, orderBy: POSITION_ASC) { nodes {
+        rowId sku name quantity quantityShipped price } }
+      shipmentsByOrderId(condition: { storeId: $store }, orderBy: ROW_ID_ASC) { nodes {
         rowId trackingNumber trackingLink shippingProvider createdAt
-        shipmentItemsByShipmentId(orderBy: POSITION_ASC) { nodes {
+        shipmentItemsByShipmentId(condition: { storeId: $store }, orderBy: POSITION_ASC) { nodes {
           quantity orderProductByOrderProductId { rowId sku } } }
       } }
     }
   }
 }
 """
+
+#: The store the gateway's tokens belong to (the data set's `default` store): every level filters by it, as the
+#: gateway's loads do (`WHERE store_id = $1`).
+STORE = 1
 
 
 def request_factories(data: dict[str, Any]) -> dict[str, Callable[[], Request]]:
@@ -68,9 +79,9 @@ def request_factories(data: dict[str, Any]) -> dict[str, Callable[[], Request]]:
     read_ids = itertools.cycle(checkout_ids[: max(1, len(checkout_ids) // 2)])
 
     def checkout_page() -> Request:
-        return CHECKOUT_PAGE, {"id": next(read_ids)}, "storefront"
+        return CHECKOUT_PAGE, {"id": next(read_ids), "store": STORE}, "storefront"
 
     def order_history() -> Request:
-        return ORDER_HISTORY, {"first": 50}, "server"
+        return ORDER_HISTORY, {"first": 50, "store": STORE}, "server"
 
     return {"checkout_page": checkout_page, "order_history": order_history}
