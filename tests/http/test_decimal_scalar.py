@@ -46,6 +46,12 @@ async def _methods(api: ShippingApi) -> list[dict[str, Any]]:
     return [method for zone in await api.zones() for method in zone["methods"]]
 
 
+async def _create_method(api: ShippingApi, **fields: Any) -> dict[str, Any]:
+    """createShippingMethod in a new US zone with `fields` as the input (besides the zone), as sent."""
+    zone = await _zone(api)
+    return await gql(api.client, CREATE_METHOD, {"input": {"zoneId": zone, **fields}}, token=api.store.server_token)  # type: ignore[no-any-return]
+
+
 def _refusal(body: dict[str, Any]) -> tuple[str, str]:
     assert body.get("data") is None, body
     assert len(body["errors"]) == 1, body["errors"]
@@ -55,13 +61,7 @@ def _refusal(body: dict[str, Any]) -> tuple[str, str]:
 
 @pytest.mark.parametrize(("number", "shown"), [(4.5, "4.5"), (5, "5"), (0.1, "0.1")])
 async def test_a_json_number_in_variables_is_refused_and_nothing_is_created(api, number, shown):
-    zone = await _zone(api)
-    body = await gql(
-        api.client,
-        CREATE_METHOD,
-        {"input": {"zoneId": zone, "name": "Flat", "type": "PER_ORDER", "rate": number}},
-        token=api.store.server_token,
-    )
+    body = await _create_method(api, name="Flat", type="PER_ORDER", rate=number)
     code, message = _refusal(body)
     assert code == "GRAPHQL_VALIDATION_FAILED"
     assert NUMBER_REFUSED.format(shown) in message, message
@@ -70,14 +70,8 @@ async def test_a_json_number_in_variables_is_refused_and_nothing_is_created(api,
 
 
 async def test_a_json_number_nested_in_a_list_of_ranges_is_refused(api):
-    zone = await _zone(api)
     brackets = [{"lowerLimit": "0", "upperLimit": "10", "cost": 2.5}]
-    body = await gql(
-        api.client,
-        CREATE_METHOD,
-        {"input": {"zoneId": zone, "name": "Heavy", "type": "WEIGHT", "ranges": brackets}},
-        token=api.store.server_token,
-    )
+    body = await _create_method(api, name="Heavy", type="WEIGHT", ranges=brackets)
     code, message = _refusal(body)
     assert code == "GRAPHQL_VALIDATION_FAILED"
     assert NUMBER_REFUSED.format("2.5") in message, message
@@ -97,21 +91,13 @@ async def test_an_int_or_float_literal_in_the_document_is_refused(api, literal):
 
 @pytest.mark.parametrize("value", [True, None, {"amount": "4.50"}, ["4.50"]])
 async def test_other_json_values_are_refused_as_not_a_decimal_string(api, value):
-    zone = await _zone(api)
-    body = await gql(
-        api.client,
-        CREATE_METHOD,
-        {
-            "input": {
-                "zoneId": zone,
-                "name": "Heavy",
-                "type": "WEIGHT",
-                "ranges": ranges(("0", "10", "2.50")),
-                "defaultCost": "1",
-                "handlingFee": {"type": "FIXED", "value": value},
-            }
-        },
-        token=api.store.server_token,
+    body = await _create_method(
+        api,
+        name="Heavy",
+        type="WEIGHT",
+        ranges=ranges(("0", "10", "2.50")),
+        defaultCost="1",
+        handlingFee={"type": "FIXED", "value": value},
     )
     code, _ = _refusal(body)
     assert code == "GRAPHQL_VALIDATION_FAILED"
@@ -161,13 +147,7 @@ async def test_the_schema_describes_decimal_as_a_string(api):
     "text", ["NaN", "Infinity", "-inf", "1_000", " 4.50", "4.50 ", "", "4,50", "1e99999", "9" * 101]
 )
 async def test_strings_that_are_not_plain_decimals_are_refused(api, text):
-    zone = await _zone(api)
-    body = await gql(
-        api.client,
-        CREATE_METHOD,
-        {"input": {"zoneId": zone, "name": "Flat", "type": "PER_ORDER", "rate": text}},
-        token=api.store.server_token,
-    )
+    body = await _create_method(api, name="Flat", type="PER_ORDER", rate=text)
     code, message = _refusal(body)
     assert code == "GRAPHQL_VALIDATION_FAILED"
     assert "cannot represent a Decimal" in message and '"12.50"' in message, message
