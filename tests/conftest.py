@@ -69,6 +69,22 @@ def _pg_url(database: str) -> str:
     return make_url(normalise_url(TEST_DATABASE_URL)).set(database=database).render_as_string(hide_password=False)
 
 
+async def _ensure_database(url: str) -> None:
+    """Create TEST_DATABASE_URL's database when it does not exist yet (through the `postgres` database), so
+    `scripts/test` works on a fresh PostgreSQL server with nothing but the URL."""
+    engine = _admin_engine(url)
+    try:
+        async with engine.connect():
+            return
+    except sa.exc.DBAPIError as error:
+        if "does not exist" not in str(error.orig):
+            raise
+    finally:
+        await engine.dispose()
+    name = make_url(normalise_url(url)).database
+    await _pg_execute(_pg_url("postgres"), f'CREATE DATABASE "{name}"')
+
+
 @pytest.fixture(scope="session")
 def template_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated database that each test copies: a file on SQLite, a template database on PostgreSQL."""
@@ -77,6 +93,7 @@ def template_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         upgrade(f"sqlite:///{path}")
         yield str(path)
         return
+    asyncio.run(_ensure_database(TEST_DATABASE_URL))
     name = f"gw_template_{uuid.uuid4().hex[:10]}"
     asyncio.run(_pg_execute(TEST_DATABASE_URL, f'CREATE DATABASE "{name}"'))
     try:
