@@ -11,8 +11,9 @@ import strawberry
 
 from gateway.api.address import Address
 from gateway.api.enums import PROBLEM_CODES, described_enum
-from gateway.api.money import Money, money
+from gateway.api.money import Money
 from gateway.api.permissions import access
+from gateway.api.relations import amount, related
 from gateway.domain.consignments import assigned_quantities
 from gateway.domain.problems import CheckoutProblem as DomainCheckoutProblem
 from gateway.domain.problems import ProblemCode, checkout_problems, is_frozen
@@ -44,12 +45,12 @@ class ShippingOption:
         description="What this option costs the shopper, handling included unless the zone shows handling "
         "separately (then see `handlingCost`)."
     )
-    def cost(self) -> Money:
-        return money(self.cost, self.currency_code)  # type: ignore[arg-type, attr-defined]
+    @amount("cost")
+    def cost(self) -> Money: ...
 
     @strawberry.field(description="Handling fee shown separately from `cost`; zero when folded into it.")
-    def handling_cost(self) -> Money:
-        return money(self.handling_cost, self.currency_code)  # type: ignore[attr-defined]
+    @amount("handling_cost")
+    def handling_cost(self) -> Money: ...
 
 
 @strawberry.type(description="The pickup location chosen for a pickup consignment.")
@@ -66,12 +67,12 @@ class LineItem:
     requires_shipping: bool = strawberry.field(description="False for digital goods, which never go in a consignment.")
 
     @strawberry.field(description="Unit price from the catalog.")
-    def list_price(self) -> Money:
-        return money(self.list_price, self.currency_code)  # type: ignore[attr-defined]
+    @amount("list_price")
+    def list_price(self) -> Money: ...
 
     @strawberry.field(description="`listPrice` times `quantity`, exact.")
-    def extended_list_price(self) -> Money:
-        return money(self.extended_list_price, self.currency_code)  # type: ignore[attr-defined]
+    @amount("extended_list_price")
+    def extended_list_price(self) -> Money: ...
 
     @strawberry.field(
         description="Units not yet assigned to any consignment. Always 0 for digital items, which ship nowhere."
@@ -88,8 +89,8 @@ class ConsignmentLineItem:
     quantity: int = strawberry.field(description="Units of the line item in this consignment.")
 
     @strawberry.field(description="The checkout line item.")
-    async def line_item(self, info: strawberry.Info) -> LineItem:
-        return await info.context.loaders.line_item_by_id.load(self.line_item_id)  # type: ignore[attr-defined]
+    @related("line_item_by_id", key="line_item_id", many=False)
+    async def line_item(self, info: strawberry.Info) -> LineItem: ...
 
 
 async def _consignment_items(info: strawberry.Info, consignment: Any) -> list[Any]:
@@ -107,8 +108,10 @@ class Consignment:
     address: Address | None = strawberry.field(description="Where it ships; null for a pickup consignment.")
 
     @strawberry.field(description="The line items and quantities in this consignment.")
-    async def line_items(self, info: strawberry.Info) -> list[ConsignmentLineItem]:
-        return await _consignment_items(info, self)
+    @related(
+        "consignment_items_by_checkout_id", key="checkout_id", keep=lambda row, parent: row.consignment_id == parent.id
+    )
+    async def line_items(self, info: strawberry.Info) -> list[ConsignmentLineItem]: ...
 
     @strawberry.field(description="Ids of the line items in this consignment.")
     async def line_item_ids(self, info: strawberry.Info) -> list[strawberry.ID]:
@@ -122,8 +125,8 @@ class Consignment:
         description="Shipping options for this consignment's address and items, cheapest first. Empty for "
         "pickup consignments and when the store ships nowhere near the address (see `Checkout.problems`)."
     )
-    async def available_shipping_options(self, info: strawberry.Info) -> list[ShippingOption]:
-        return await info.context.loaders.quotes_by_consignment_id.load(self.id)
+    @related("quotes_by_consignment_id")
+    async def available_shipping_options(self, info: strawberry.Info) -> list[ShippingOption]: ...
 
     @strawberry.field(description="The selected shipping option, if any.")
     async def selected_shipping_option(self, info: strawberry.Info) -> ShippingOption | None:
@@ -149,12 +152,12 @@ class Consignment:
     @strawberry.field(
         description="Cost of the selected option (handling included unless shown separately); zero when none."
     )
-    def shipping_cost(self) -> Money:
-        return money(self.shipping_cost, self.currency_code)  # type: ignore[attr-defined]
+    @amount("shipping_cost")
+    def shipping_cost(self) -> Money: ...
 
     @strawberry.field(description="Handling fees shown separately, zero when none.")
-    def handling_cost(self) -> Money:
-        return money(self.handling_cost, self.currency_code)  # type: ignore[attr-defined]
+    @amount("handling_cost")
+    def handling_cost(self) -> Money: ...
 
 
 ProblemCodeEnum = described_enum(
@@ -222,18 +225,18 @@ class Checkout:
         # Order data: server tokens need orders:read; a storefront reads the order of its own checkout.
         metadata=access("orders:read", storefront=True),
     )
-    async def order(self, info: strawberry.Info) -> Annotated[Order, strawberry.lazy("gateway.api.order.types")] | None:
-        if self.order_id is None:  # type: ignore[attr-defined]
-            return None
-        return await info.context.loaders.order_by_id.load(self.order_id)  # type: ignore[attr-defined]
+    @related("order_by_id", key="order_id", many=False)
+    async def order(
+        self, info: strawberry.Info
+    ) -> Annotated[Order, strawberry.lazy("gateway.api.order.types")] | None: ...
 
     @strawberry.field(description="Line items in the order they were added.")
-    async def line_items(self, info: strawberry.Info) -> list[LineItem]:
-        return await info.context.loaders.line_items_by_checkout_id.load(self.id)
+    @related("line_items_by_checkout_id")
+    async def line_items(self, info: strawberry.Info) -> list[LineItem]: ...
 
     @strawberry.field(description="Consignments in the order they were added.")
-    async def consignments(self, info: strawberry.Info) -> list[Consignment]:
-        return await info.context.loaders.consignments_by_checkout_id.load(self.id)
+    @related("consignments_by_checkout_id")
+    async def consignments(self, info: strawberry.Info) -> list[Consignment]: ...
 
     @strawberry.field(
         description="Everything that blocks completing this checkout: missing billing address, unassigned "
@@ -279,17 +282,17 @@ class Checkout:
         ]
 
     @strawberry.field(description="Sum of the line items' `extendedListPrice`.")
-    def subtotal(self) -> Money:
-        return money(self.subtotal, self.currency_code)  # type: ignore[arg-type]
+    @amount("subtotal")
+    def subtotal(self) -> Money: ...
 
     @strawberry.field(description="Sum of the consignments' `shippingCost`.")
-    def shipping_cost_total(self) -> Money:
-        return money(self.shipping_cost_total, self.currency_code)  # type: ignore[arg-type]
+    @amount("shipping_cost_total")
+    def shipping_cost_total(self) -> Money: ...
 
     @strawberry.field(description="Sum of the consignments' `handlingCost`.")
-    def handling_cost_total(self) -> Money:
-        return money(self.handling_cost_total, self.currency_code)  # type: ignore[arg-type]
+    @amount("handling_cost_total")
+    def handling_cost_total(self) -> Money: ...
 
     @strawberry.field(description="`subtotal` + `shippingCostTotal` + `handlingCostTotal`.")
-    def grand_total(self) -> Money:
-        return money(self.grand_total, self.currency_code)  # type: ignore[arg-type]
+    @amount("grand_total")
+    def grand_total(self) -> Money: ...

@@ -8,7 +8,8 @@ import strawberry
 
 from gateway.api.address import Address
 from gateway.api.enums import described_enum
-from gateway.api.money import Money, money
+from gateway.api.money import Money
+from gateway.api.relations import amount, related
 from gateway.domain.orders import OrderStatus
 from gateway.domain.shipments import ShippingProvider
 
@@ -54,8 +55,8 @@ class OrderProduct:
     quantity_shipped: int = strawberry.field(description="Units shipped so far.")
 
     @strawberry.field(description="Unit price at purchase.")
-    def price(self) -> Money:
-        return money(self.price, self.currency_code)  # type: ignore[arg-type, attr-defined]
+    @amount("price")
+    def price(self) -> Money: ...
 
     @strawberry.field(description="Where it ships; null for digital goods and for items collected in store.")
     async def shipping_address(self, info: strawberry.Info) -> ShippingAddress | None:
@@ -79,8 +80,8 @@ class ShipmentItem:
     quantity: int = strawberry.field(description="Units shipped.")
 
     @strawberry.field(description="The order product shipped.")
-    async def order_product(self, info: strawberry.Info) -> OrderProduct:
-        return await info.context.loaders.order_product_by_id.load(self.order_product_id)  # type: ignore[attr-defined]
+    @related("order_product_by_id", key="order_product_id", many=False)
+    async def order_product(self, info: strawberry.Info) -> OrderProduct: ...
 
 
 @strawberry.type(description="A parcel sent to one of the order's shipping addresses.")
@@ -97,16 +98,16 @@ class Shipment:
     created_at: datetime = strawberry.field(description="When it was recorded (UTC).")
 
     @strawberry.field(description="The order shipped from.")
-    async def order(self, info: strawberry.Info) -> Order:
-        return await info.context.loaders.order_by_id.load(self.order_id)  # type: ignore[attr-defined]
+    @related("order_by_id", key="order_id", many=False)
+    async def order(self, info: strawberry.Info) -> Order: ...
 
     @strawberry.field(description="Where it goes.")
-    async def shipping_address(self, info: strawberry.Info) -> ShippingAddress:
-        return await info.context.loaders.shipping_address_by_id.load(self.shipping_address_id)  # type: ignore[attr-defined]
+    @related("shipping_address_by_id", key="shipping_address_id", many=False)
+    async def shipping_address(self, info: strawberry.Info) -> ShippingAddress: ...
 
     @strawberry.field(description="What is in it.")
-    async def items(self, info: strawberry.Info) -> list[ShipmentItem]:
-        return await info.context.loaders.shipment_items_by_shipment_id.load(self.id)
+    @related("shipment_items_by_shipment_id")
+    async def items(self, info: strawberry.Info) -> list[ShipmentItem]: ...
 
 
 @strawberry.type(description="Where one checkout consignment's items go: address, method and cost, frozen at purchase.")
@@ -119,26 +120,26 @@ class ShippingAddress:
     items_shipped: int = strawberry.field(description="Units shipped to it so far.")
 
     @strawberry.field(description="Shipping cost paid for this address.")
-    def shipping_cost(self) -> Money:
-        return money(self.shipping_cost, self.currency_code)  # type: ignore[arg-type, attr-defined]
+    @amount("shipping_cost")
+    def shipping_cost(self) -> Money: ...
 
     @strawberry.field(description="Handling cost shown separately for this address.")
-    def handling_cost(self) -> Money:
-        return money(self.handling_cost, self.currency_code)  # type: ignore[arg-type, attr-defined]
+    @amount("handling_cost")
+    def handling_cost(self) -> Money: ...
 
     @strawberry.field(description="The order this address belongs to.")
-    async def order(self, info: strawberry.Info) -> Order:
-        return await info.context.loaders.order_by_id.load(self.order_id)  # type: ignore[attr-defined]
+    @related("order_by_id", key="order_id", many=False)
+    async def order(self, info: strawberry.Info) -> Order: ...
 
     @strawberry.field(description="Products going to this address.")
-    async def products(self, info: strawberry.Info) -> list[OrderProduct]:
-        rows = await info.context.loaders.order_products_by_order_id.load(self.order_id)  # type: ignore[attr-defined]
-        return [row for row in rows if row.shipping_address_id == self.id]
+    @related(
+        "order_products_by_order_id", key="order_id", keep=lambda row, parent: row.shipping_address_id == parent.id
+    )
+    async def products(self, info: strawberry.Info) -> list[OrderProduct]: ...
 
     @strawberry.field(description="Shipments sent to this address.")
-    async def shipments(self, info: strawberry.Info) -> list[Shipment]:
-        rows = await info.context.loaders.shipments_by_order_id.load(self.order_id)  # type: ignore[attr-defined]
-        return [row for row in rows if row.shipping_address_id == self.id]
+    @related("shipments_by_order_id", key="order_id", keep=lambda row, parent: row.shipping_address_id == parent.id)
+    async def shipments(self, info: strawberry.Info) -> list[Shipment]: ...
 
 
 @strawberry.type(
@@ -166,13 +167,14 @@ class OrderPickup:
         return self.pickup_instructions  # type: ignore[attr-defined, no-any-return]
 
     @strawberry.field(description="The products to collect here.")
-    async def items(self, info: strawberry.Info) -> list[OrderProduct]:
-        rows = await info.context.loaders.order_products_by_order_id.load(self.order_id)  # type: ignore[attr-defined]
-        return [row for row in rows if row.shipping_address_id == self.id]
+    @related(
+        "order_products_by_order_id", key="order_id", keep=lambda row, parent: row.shipping_address_id == parent.id
+    )
+    async def items(self, info: strawberry.Info) -> list[OrderProduct]: ...
 
     @strawberry.field(description="The order this pickup belongs to.")
-    async def order(self, info: strawberry.Info) -> Order:
-        return await info.context.loaders.order_by_id.load(self.order_id)  # type: ignore[attr-defined]
+    @related("order_by_id", key="order_id", many=False)
+    async def order(self, info: strawberry.Info) -> Order: ...
 
 
 @strawberry.type(description="A placed order: a completed checkout's snapshot, and its shipments.")
@@ -191,35 +193,33 @@ class Order:
     created_at: datetime = strawberry.field(description="When it was placed (UTC).")
 
     @strawberry.field(description="One per shipping consignment of the checkout; pickups are in `pickups`.")
-    async def shipping_addresses(self, info: strawberry.Info) -> list[ShippingAddress]:
-        rows = await info.context.loaders.shipping_addresses_by_order_id.load(self.id)
-        return [row for row in rows if row.pickup_method_id is None]
+    @related("shipping_addresses_by_order_id", keep=lambda row, parent: row.pickup_method_id is None)
+    async def shipping_addresses(self, info: strawberry.Info) -> list[ShippingAddress]: ...
 
     @strawberry.field(description="One per pickup consignment of the checkout: items the shopper collects in store.")
-    async def pickups(self, info: strawberry.Info) -> list[OrderPickup]:
-        rows = await info.context.loaders.shipping_addresses_by_order_id.load(self.id)
-        return [row for row in rows if row.pickup_method_id is not None]
+    @related("shipping_addresses_by_order_id", keep=lambda row, parent: row.pickup_method_id is not None)
+    async def pickups(self, info: strawberry.Info) -> list[OrderPickup]: ...
 
     @strawberry.field(description="Every product, per shipping address or pickup; digital goods have neither.")
-    async def products(self, info: strawberry.Info) -> list[OrderProduct]:
-        return await info.context.loaders.order_products_by_order_id.load(self.id)
+    @related("order_products_by_order_id")
+    async def products(self, info: strawberry.Info) -> list[OrderProduct]: ...
 
     @strawberry.field(description="Shipments, oldest first.")
-    async def shipments(self, info: strawberry.Info) -> list[Shipment]:
-        return await info.context.loaders.shipments_by_order_id.load(self.id)
+    @related("shipments_by_order_id")
+    async def shipments(self, info: strawberry.Info) -> list[Shipment]: ...
 
     @strawberry.field(description="Sum of the products' prices times quantities.")
-    def subtotal(self) -> Money:
-        return money(self.subtotal, self.currency_code)  # type: ignore[arg-type]
+    @amount("subtotal")
+    def subtotal(self) -> Money: ...
 
     @strawberry.field(description="Sum of the shipping addresses' shipping costs.")
-    def shipping_cost_total(self) -> Money:
-        return money(self.shipping_cost_total, self.currency_code)  # type: ignore[arg-type]
+    @amount("shipping_cost_total")
+    def shipping_cost_total(self) -> Money: ...
 
     @strawberry.field(description="Sum of the shipping addresses' handling costs.")
-    def handling_cost_total(self) -> Money:
-        return money(self.handling_cost_total, self.currency_code)  # type: ignore[arg-type]
+    @amount("handling_cost_total")
+    def handling_cost_total(self) -> Money: ...
 
     @strawberry.field(description="`subtotal` + `shippingCostTotal` + `handlingCostTotal`.")
-    def grand_total(self) -> Money:
-        return money(self.grand_total, self.currency_code)  # type: ignore[arg-type]
+    @amount("grand_total")
+    def grand_total(self) -> Money: ...

@@ -9,6 +9,7 @@ import strawberry
 from gateway.api.address import Address
 from gateway.api.enums import described_enum
 from gateway.api.money import Money, money
+from gateway.api.relations import related
 from gateway.domain.money import canonical_amount, plain
 from gateway.domain.shipping_rates import DefaultCostType, HandlingFeeType, MethodType
 from gateway.domain.zones import ZoneType
@@ -189,8 +190,8 @@ class ShippingZone:
         )
 
     @strawberry.field(description="The zone's shipping methods, by id.")
-    async def methods(self, info: strawberry.Info) -> list[ShippingMethod]:
-        return await info.context.loaders.methods_by_zone_id.load(self.id)
+    @related("methods_by_zone_id")
+    async def methods(self, info: strawberry.Info) -> list[ShippingMethod]: ...
 
 
 @strawberry.type(description="A store location where shoppers collect their order.")
