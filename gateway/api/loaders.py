@@ -34,6 +34,25 @@ class LevelLoader(DataLoader):  # type: ignore[type-arg]
         if len(self._queue) == 1:
             self.loop.create_task(self._dispatch_when_settled())
 
+    def load_all(self, keys: Sequence[Any]) -> list[Any]:
+        """`load` for each key (None for a None key), in one pass: what the compiled read path asks for a
+        whole level. The futures are `load`'s own (the cache answers repeated keys and later `load`s)."""
+        cache, queue, create = self._cache, self._queue, self.loop.create_future
+        was_empty = not queue
+        futures: list[Any] = []
+        for key in keys:
+            if key is None:
+                futures.append(None)
+                continue
+            future = cache.get(key)
+            if future is None:
+                future = cache[key] = create()
+                queue.append(_queued(key, future))
+            futures.append(future)
+        if was_empty and queue:
+            self.loop.create_task(self._dispatch_when_settled())
+        return futures
+
     async def _dispatch_when_settled(self) -> None:
         for _ in range(SETTLE_TURNS):
             await asyncio.sleep(0)

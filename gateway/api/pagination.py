@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import strawberry
 from graphql import GraphQLError
@@ -88,27 +88,37 @@ def check_page_size(first: int) -> None:
 
 def build_connection(
     connection_type: type[C],
-    edge_type: type,
     rows: Sequence[object],
     first: int,
-    cursor_for: Callable[[object], str],
+    cursor_for: Callable[[Any], str],
     *,
     has_previous_page: bool,
 ) -> C:
     """A connection from `first + 1` fetched rows: the extra row only tells that another page exists.
-    `has_previous_page` comes from the same read (see `gateway.storage.queries.paging`)."""
-    page = rows[:first]
-    edges = [edge_type(cursor=cursor_for(row), node=row) for row in page]
+    `has_previous_page` comes from the same read (see `gateway.storage.queries.paging`). Edges, and so
+    the cursor of every node, are made only when selected."""
+    page = list(rows[:first])
     return connection_type(  # type: ignore[call-arg]
-        edges=edges,
-        nodes=list(page),
+        nodes=page,
         page_info=PageInfo(
             has_next_page=len(rows) > first,
             has_previous_page=has_previous_page,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
+            start_cursor=cursor_for(page[0]) if page else None,
+            end_cursor=cursor_for(page[-1]) if page else None,
         ),
+        cursor_for=cursor_for,
     )
+
+
+def edges_of(edge_type: type) -> Callable[..., list[Any]]:
+    """The `edges` resolver of a connection of `edge_type`: a cursor per node of the page, made only when
+    a query selects edges (`build_connection` keeps `cursor_for` on the connection)."""
+
+    def edges(root: Any) -> list[Any]:
+        return [edge_type(cursor=root.cursor_for(row), node=row) for row in root.nodes]
+
+    edges.__annotations__ = {"root": Any, "return": list[edge_type]}  # type: ignore[valid-type]
+    return edges
 
 
 def time_cursor(kind: str, row: object) -> str:

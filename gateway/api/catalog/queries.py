@@ -6,7 +6,7 @@ from typing import Annotated
 
 import strawberry
 
-from gateway.api.catalog.types import ProductConnection, ProductEdge
+from gateway.api.catalog.types import ProductConnection
 from gateway.api.pagination import build_connection, check_page_size, cursor_id, decode_cursor, encode_cursor
 from gateway.api.permissions import access
 from gateway.api.transactions import read
@@ -32,7 +32,6 @@ class CatalogQuery:
         page = await read(info, lambda conn: queries.products_page(conn, store_id, after_id, first + 1))
         return build_connection(
             ProductConnection,
-            ProductEdge,
             page.rows,
             first,
             lambda row: encode_cursor("product", row.id),

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 import strawberry
 
 from gateway.api.money import Money, money
-from gateway.api.pagination import PageInfo
+from gateway.api.pagination import PageInfo, edges_of
 
 
 @strawberry.type(description="A product a checkout can hold. Checkout prices always come from here.")
@@ -33,6 +35,10 @@ class ProductEdge:
 
 @strawberry.type(description="A page of products, in ascending id order.")
 class ProductConnection:
-    edges: list[ProductEdge] = strawberry.field(description="Products with their cursors.")
+    edges: list[ProductEdge] = strawberry.field(
+        resolver=edges_of(ProductEdge), description="Products with their cursors."
+    )
     nodes: list[Product] = strawberry.field(description="The products of this page.")
     page_info: PageInfo = strawberry.field(description="Paging state.")
+    #: Cursors are made for the edges a query selects, not for every node of the page.
+    cursor_for: strawberry.Private[Callable[[Any], str]]

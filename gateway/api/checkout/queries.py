@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 
@@ -15,6 +16,7 @@ from gateway.api.pagination import (
     cursor_text,
     cursor_time,
     decode_cursor,
+    edges_of,
     time_cursor,
 )
 from gateway.api.permissions import access
@@ -30,9 +32,13 @@ class CheckoutEdge:
 
 @strawberry.type(description="A page of checkouts, newest first.")
 class CheckoutConnection:
-    edges: list[CheckoutEdge] = strawberry.field(description="Checkouts with their cursors.")
+    edges: list[CheckoutEdge] = strawberry.field(
+        resolver=edges_of(CheckoutEdge), description="Checkouts with their cursors."
+    )
     nodes: list[Checkout] = strawberry.field(description="The checkouts of this page.")
     page_info: PageInfo = strawberry.field(description="Paging state.")
+    #: Cursors are made for the edges a query selects, not for every node of the page.
+    cursor_for: strawberry.Private[Callable[[Any], str]]
 
 
 def _parse_checkout_key(key: str) -> tuple[datetime, str]:
@@ -70,7 +76,6 @@ class CheckoutQuery:
         page = await read(info, lambda conn: queries.checkouts_page(conn, store_id, before, first + 1))
         return build_connection(
             CheckoutConnection,
-            CheckoutEdge,
             page.rows,
             first,
             lambda row: time_cursor("checkout", row),

@@ -23,6 +23,7 @@ from __future__ import annotations
 import keyword
 import types
 from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
 from inspect import isawaitable
@@ -31,7 +32,20 @@ from typing import Any
 from graphql.pyutils import Undefined
 from sqlalchemy.engine import Row
 
-from gateway.api.fastpath.plan import ATTR, CALL, DEFAULT, LEAF, OBJECT, TYPENAME, FieldPlan, ObjectPlan, Shape
+from gateway.api.fastpath.plan import (
+    AMOUNT,
+    ATTR,
+    CALL,
+    DEFAULT,
+    LEAF,
+    OBJECT,
+    RELATION,
+    TYPENAME,
+    FieldPlan,
+    ObjectPlan,
+    Shape,
+)
+from gateway.storage.types import Record
 
 #: Result types of plain resolvers already known not to be awaitable (graphql-core checks every result).
 _PLAIN: set[type] = {type(None), list, tuple, str, int, bool, Decimal}
@@ -59,6 +73,16 @@ def _attribute(name: str) -> str:
     if name.isidentifier() and not keyword.iskeyword(name) and not name.startswith("__"):
         return f"src.{name}"
     return f"getattr(src, {name!r})"
+
+
+def _read(attr: str) -> str:
+    """`v = <the source's attribute>`: a Row's column by index, a Record's key, or plain attribute access."""
+    if not _row_readable(attr):
+        return f"v = {_attribute(attr)}"
+    if hasattr(dict, attr):  # a Record (a dict) would answer its method: attribute access like graphql-core
+        return f"i = k.get({attr!r})\nv = d[i] if i is not None else {_attribute(attr)}"
+    by_index = f"i = k.get({attr!r})\n    v = d[i] if i is not None else {_attribute(attr)}"
+    return f"if g is not None:\n    v = g({attr!r})\nelse:\n    {by_index}"
 
 
 def _complete(target: str, shape: Shape, shape_name: str, child: str, leaf: str) -> str:
@@ -90,6 +114,8 @@ def _complete(target: str, shape: Shape, shape_name: str, child: str, leaf: str)
         )
     if shape.kind == LEAF and shape.shortcut == "int":
         return f"{target} = v if (type(v) is int and -2147483648 <= v <= 2147483647){none_ok} else {fallback}"
+    if shape.kind == LEAF and shape.shortcut == "datetime":
+        return f"{target} = v.isoformat() if type(v) is datetime else None if v is None else {fallback}"
     if shape.kind == LEAF and shape.shortcut == "decimal":
         if shape.non_null:
             return f"{target} = str(v) if type(v) is Decimal else {fallback}"
@@ -120,12 +146,20 @@ class _Generator:
             self.emit(indent, f"out[{key}] = {field.attr!r}")
             return
         if field.mode == ATTR:
-            attr = field.attr
-            if _row_readable(attr):
-                self.emit(indent, f"i = k.get({attr!r})\nv = d[i] if i is not None else {_attribute(attr)}")
-            else:
-                self.emit(indent, f"v = {_attribute(attr)}")
+            self.emit(indent, _read(field.attr))
             self.emit(indent, _complete(f"out[{key}]", field.shape, shape, child, leaf))
+            return
+        if field.mode == RELATION:
+            # The key now; the rows once the level's loads are in (`run.Relations`).
+            self.emit(indent, _read(field.attr))
+            self.emit(indent, f"out[{key}] = None\nR[{index}].append((v, src, out))")  # the key's place in order
+            return
+        if field.mode == AMOUNT:
+            money_plan = self.constant(field.shape.object)
+            self.emit(indent, _read(field.attr))
+            self.emit(indent, f"if v is None:\n    out[{key}] = complete({shape}, v, fl)\nelse:")
+            self.emit(indent + "    ", "a = v\n" + _read(field.currency))
+            self.emit(indent + "    ", f"out[{key}] = money_json(a, v, {money_plan})")
             return
         if field.mode == DEFAULT:
             resolver = self.constant(field.default_resolver)
@@ -148,10 +182,13 @@ class _Generator:
         self.emit(indent + "    ", _complete(f"out[{key}]", field.shape, shape, child, leaf))
 
     def source(self, plan: ObjectPlan) -> str:
-        self.emit("", "def run(sources, outs, info, fl, coros, sinks, K):\n    for src, out in zip(sources, outs):")
-        if any(field.mode == ATTR and _row_readable(field.attr) for field in plan.fields):
+        self.emit("", "def run(sources, outs, info, fl, coros, sinks, K, R):\n    for src, out in zip(sources, outs):")
+        reading = (ATTR, RELATION, AMOUNT)
+        if any(field.mode in reading and _row_readable(field.attr) for field in plan.fields):
             self.emit(
-                "        ", "if type(src) is Row:\n    k = src._key_to_index\n    d = src._data\nelse:\n    k = NO_KEYS"
+                "        ",
+                "g = None\nif type(src) is Row:\n    k = src._key_to_index\n    d = src._data\nelse:\n    k = NO_KEYS\n"
+                "    if type(src) is Record:\n        g = src.get",
             )
         for index, field in enumerate(plan.fields):
             self.field("        ", index, field)
@@ -168,28 +205,32 @@ _HELPERS: dict[str, Any] = {
     "Row": Row,
     "Decimal": Decimal,
     "Undefined": Undefined,
+    "Record": Record,
+    "datetime": datetime,
 }
 
 
 @lru_cache(maxsize=2048)
-def _compiled(source: str, complete: Callable[..., Any]) -> Callable[..., Any]:
-    namespace = {**_HELPERS, "complete": complete}
+def _compiled(source: str, complete: Callable[..., Any], money_json: Callable[..., Any]) -> Callable[..., Any]:
+    namespace = {**_HELPERS, "complete": complete, "money_json": money_json}
     exec(compile(source, "<fastpath>", "exec"), namespace)  # noqa: S102 - generated from checked names
     return namespace["make"]  # type: ignore[no-any-return]
 
 
-def compile_object_plan(plan: ObjectPlan, complete: Callable[..., Any]) -> None:
-    """Set `plan.run(sources, outs, info, fl, coros, sinks, K)` for this plan and those below it; K
-    holds each resolver's keyword arguments for the request (arguments and info), by field index."""
+def compile_object_plan(plan: ObjectPlan, complete: Callable[..., Any], money_json: Callable[..., Any]) -> None:
+    """Set `plan.run(sources, outs, info, fl, coros, sinks, K, R)` for this plan and those below it; K
+    holds each resolver's keyword arguments for the request (arguments and info), by field index; R a
+    list per field index that RELATION fields append (key, source, result dict) to."""
     generator = _Generator()
     source = generator.source(plan)
-    plan.run = _compiled(source, complete)(*generator.constants)
+    plan.run = _compiled(source, complete, money_json)(*generator.constants)
+    plan.relations = tuple(index for index, field in enumerate(plan.fields) if field.mode == RELATION)
     for field in plan.fields:
-        compile_shape(field.shape, complete)
+        compile_shape(field.shape, complete, money_json)
 
 
-def compile_shape(shape: Shape, complete: Callable[..., Any]) -> None:
+def compile_shape(shape: Shape, complete: Callable[..., Any], money_json: Callable[..., Any]) -> None:
     if shape.object is not None and shape.object.run is None:
-        compile_object_plan(shape.object, complete)
+        compile_object_plan(shape.object, complete, money_json)
     if shape.item is not None:
-        compile_shape(shape.item, complete)
+        compile_shape(shape.item, complete, money_json)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
 from inspect import iscoroutinefunction
@@ -46,13 +47,20 @@ from graphql import (
 )
 from graphql.pyutils import Undefined
 from graphql.utilities import get_operation_ast
+from strawberry.schema.types.base_scalars import isoformat
 from strawberry.types.field import StrawberryField
+
+from gateway.api.relations import AMOUNT as AMOUNT_TAG
+from gateway.api.relations import RELATION as RELATION_TAG
+from gateway.api.relations import Amount, Relation
 
 #: How a field's value is read.
 ATTR = 0  # default resolver: getattr(source, python_name)
 CALL = 1  # the strawberry resolver function
 TYPENAME = 2  # `__typename`: the object type's name
 DEFAULT = 3  # a configured default resolver other than getattr: default_resolver(source, python_name)
+RELATION = 4  # `@related`: the rows a DataLoader holds for the source's key, loaded for the whole level
+AMOUNT = 5  # `@amount`: a decimal column as Money, each distinct (value, currency) completed once
 
 #: Shapes of a field's return type.
 LEAF = 0
@@ -139,6 +147,12 @@ def leaf_completer(type_: GraphQLScalarType | GraphQLEnumType) -> Callable[[Any]
             return str(value) if type(value) is Decimal else generic(value)
 
         return decimal
+    if coerce is isoformat:
+
+        def moment(value: Any) -> Any:
+            return value.isoformat() if type(value) is datetime else generic(value)
+
+        return moment
     wrapped = getattr(type_, "wrapped_cls", None)
     if isinstance(type_, GraphQLEnumType) and isinstance(wrapped, type):
         # The names the serializer gives each member, and each member's plain value (rows hold the
@@ -179,7 +193,8 @@ class Shape:
     object: ObjectPlan | None = None
     #: A Python type whose values complete to themselves (`str` for String and ID, `bool` for Boolean).
     identity: type | None = None
-    #: LEAF shortcuts the compiled code inlines: "int" (Int), "decimal" (a `str`-serialised scalar).
+    #: LEAF shortcuts the compiled code inlines: "int" (Int), "decimal" (a `str`-serialised scalar),
+    #: "datetime" (DateTime).
     shortcut: str | None = None
 
 
@@ -203,6 +218,10 @@ class FieldPlan:
     default_resolver: Callable[[Any, str], Any] | None = None
     #: CALL: a plain function (its result is checked for awaitables, as graphql-core does).
     sync: bool = False
+    #: RELATION: what is loaded, by which of the source's attributes (`attr`).
+    relation: Relation | None = None
+    #: AMOUNT: the decimal column (`attr`) and the currency column.
+    currency: str = ""
 
 
 @dataclass(slots=True, eq=False)
@@ -211,12 +230,22 @@ class ObjectPlan:
     fields: list[FieldPlan] = field(default_factory=list)
     #: The compiled level function (see `compile.py`).
     run: Callable[..., None] | None = None
+    #: Indexes of the RELATION fields, whose rows `run.execute_plan` loads for the whole level.
+    relations: tuple[int, ...] = ()
 
 
 @dataclass(slots=True, eq=False)
 class OperationPlan:
     root: ObjectPlan
     variable_definitions: Sequence[VariableDefinitionNode]
+
+
+def _plain_object(shape: Shape) -> bool:
+    """An object whose selected fields are all read from attributes as leaves (Money's `value`, `currencyCode`)."""
+    plan = shape.object
+    return plan is not None and all(
+        field.mode == TYPENAME or (field.mode == ATTR and field.shape.kind == LEAF) for field in plan.fields
+    )
 
 
 class _Planner:
@@ -310,6 +339,14 @@ class _Planner:
         for parameter in reserved.values():
             if parameter.name not in _RESERVED:
                 raise Unsupported(f"{parent.name}.{name}: resolver asks for {parameter.name}")
+        relation: Relation | None = getattr(func, RELATION_TAG, None)
+        if isinstance(relation, Relation) and not field_def.args:
+            plan.mode, plan.attr, plan.relation = RELATION, relation.key, relation
+            return plan
+        declared: Amount | None = getattr(func, AMOUNT_TAG, None)
+        if isinstance(declared, Amount) and not field_def.args and _plain_object(shape):
+            plan.mode, plan.attr, plan.currency = AMOUNT, declared.column, declared.currency
+            return plan
         plan.mode = CALL
         plan.func = func
         plan.sync = not iscoroutinefunction(func)
@@ -340,6 +377,8 @@ class _Planner:
                 shortcut = "int"
             elif coerce is builtins.str:
                 shortcut = "decimal"
+            elif coerce is isoformat:
+                shortcut = "datetime"
             return Shape(LEAF, non_null, leaf=leaf, identity=identity, shortcut=shortcut)
         if isinstance(type_, GraphQLObjectType):
             return Shape(OBJECT, non_null, object=self.object_plan(type_, selection_sets))

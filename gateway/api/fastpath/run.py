@@ -15,6 +15,8 @@ from __future__ import annotations
 import asyncio
 import types
 from collections.abc import Coroutine, Generator
+from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from graphql.execution.values import get_argument_values, get_variable_values
@@ -23,6 +25,8 @@ from strawberry.types.arguments import convert_arguments
 
 from gateway.api.fastpath.compile import compile_object_plan
 from gateway.api.fastpath.plan import CALL, LEAF, LIST, OBJECT, Bail, FieldPlan, ObjectPlan, OperationPlan, Shape
+from gateway.api.money import money
+from gateway.api.relations import Relation
 
 
 class FastInfo:
@@ -236,8 +240,64 @@ class _Request:
         )
 
 
+@lru_cache(maxsize=16384)
+def money_json(value: Decimal, currency_code: str, plan: ObjectPlan) -> dict[str, Any]:
+    """An `@amount` field's completed Money object, once per distinct amount, currency and selection (equal
+    decimals round to the same minor-unit amount, so the cache is exact). The dicts are shared: nothing
+    changes a completed leaf object."""
+    out: dict[str, Any] = {}
+    plan.run([money(value, currency_code)], [out], None, {}, [], [], None, None)  # type: ignore[misc]
+    return out
+
+
+#: The RELATION fields of one level: per field, its (key, source, result dict) entries and each one's load.
+Pending = list[tuple[FieldPlan, list[tuple[Any, Any, dict[str, Any]]], list[Any]]]
+
+
+def _request_loads(level_relations: list[tuple[ObjectPlan, list[Any]]], loaders: Any) -> Pending:
+    """One DataLoader `load` per entry (the loader's cache answers repeated keys): they join the batch the
+    level's resolvers load into, one query per loader."""
+    pending: Pending = []
+    for object_plan, lists in level_relations:
+        for index in object_plan.relations:
+            field = object_plan.fields[index]
+            relation: Relation = field.relation  # type: ignore[assignment]
+            entries = lists[index]
+            futures = getattr(loaders, relation.loader).load_all([key for key, _, _ in entries])
+            pending.append((field, entries, futures))
+    return pending
+
+
+async def _loaded(pending: Pending) -> None:
+    """Wait for every load; a failed one raises once all are in (each failure retrieved, none left unheard)."""
+    failed: BaseException | None = None
+    for _, _, futures in pending:
+        for future in futures:
+            if future is not None:
+                try:
+                    await future
+                except Exception as error:  # noqa: BLE001 - raised below, after the others
+                    failed = failed or error
+    if failed is not None:
+        raise failed
+
+
+def _complete_relations(pending: Pending, following: Level) -> None:
+    for field, entries, futures in pending:
+        relation: Relation = field.relation  # type: ignore[assignment]
+        keep, shape, key = relation.keep, field.shape, field.key
+        for (_, source, out), future in zip(entries, futures, strict=True):
+            if future is None:
+                value = [] if relation.many else None
+            else:
+                value = future.result()
+                if keep is not None:
+                    value = [row for row in value if keep(row, source)]
+            out[key] = complete(shape, value, following)
+
+
 def compile_plan(plan: OperationPlan) -> OperationPlan:
-    compile_object_plan(plan.root, complete)
+    compile_object_plan(plan.root, complete, money_json)
     return plan
 
 
@@ -257,16 +317,26 @@ async def execute_plan(
         following: Level = {}
         coros: list[Coroutine[Any, Any, Any]] = []
         sinks: list[tuple[dict[str, Any], str, Shape]] = []
+        level_relations: list[tuple[ObjectPlan, list[Any]]] = []
         try:
             for object_plan, (sources, outs) in level.items():
-                object_plan.run(sources, outs, info, following, coros, sinks, request.kwargs(object_plan))  # type: ignore[misc]
+                lists: list[Any] | None = None
+                if object_plan.relations:
+                    lists = [[] if index in object_plan.relations else None for index in range(len(object_plan.fields))]
+                    level_relations.append((object_plan, lists))
+                object_plan.run(sources, outs, info, following, coros, sinks, request.kwargs(object_plan), lists)  # type: ignore[misc]
         except BaseException:
             for coro in coros:
                 coro.close()
             raise
+        pending = _request_loads(level_relations, context.loaders) if level_relations else None
+        if pending:
+            coros.append(_loaded(pending))
         if coros:
             values = await drive(coros)
-            for (out, key, shape), value in zip(sinks, values, strict=True):
+            for (out, key, shape), value in zip(sinks, values, strict=False):
                 out[key] = value if type(value) is shape.identity else complete(shape, value, following)
+        if pending:
+            _complete_relations(pending, following)
         level = {plan: entry for plan, entry in following.items() if entry[0]}
     return data

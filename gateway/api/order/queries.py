@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLError
@@ -17,6 +18,7 @@ from gateway.api.pagination import (
     cursor_id,
     cursor_time,
     decode_cursor,
+    edges_of,
     time_cursor,
 )
 from gateway.api.permissions import access
@@ -32,9 +34,11 @@ class OrderEdge:
 
 @strawberry.type(description="A page of orders, newest first.")
 class OrderConnection:
-    edges: list[OrderEdge] = strawberry.field(description="Orders with their cursors.")
+    edges: list[OrderEdge] = strawberry.field(resolver=edges_of(OrderEdge), description="Orders with their cursors.")
     nodes: list[Order] = strawberry.field(description="The orders of this page.")
     page_info: PageInfo = strawberry.field(description="Paging state.")
+    #: Cursors are made for the edges a query selects, not for every node of the page.
+    cursor_for: strawberry.Private[Callable[[Any], str]]
 
 
 def as_utc(moment: datetime | None, argument: str) -> datetime | None:
@@ -102,7 +106,6 @@ class OrderQuery:
         )
         return build_connection(
             OrderConnection,
-            OrderEdge,
             page.rows,
             first,
             lambda row: time_cursor("order", row),
