@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 import math
-import re
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -15,7 +13,6 @@ from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
-from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
@@ -29,6 +26,7 @@ from gateway import demo_carrier
 from gateway.api.auth_throttle import AuthThrottle, AuthThrottled, client_address
 from gateway.api.context import Context
 from gateway.api.errors import shape_errors
+from gateway.api.express import ExpressLane
 from gateway.api.graphql_http import (
     CONTENT_TYPES,
     GRAPHQL_RESPONSE_JSON,
@@ -37,14 +35,16 @@ from gateway.api.graphql_http import (
     REQUEST_TOO_LARGE,
     TOO_MANY_OPERATIONS,
     WWW_AUTHENTICATE,
+    incoming_request_id,
     is_request_error,
-    negotiate,
+    media_type_of,
     request_error_status,
+    request_id_of,
 )
 from gateway.api.limits import QueryLimits
 from gateway.api.loaders import Loaders
 from gateway.api.request_body import RequestRefused, decode_json, operations, read_request, refusal_of
-from gateway.api.schema import GatewaySchema, build_schema
+from gateway.api.schema import GatewaySchema, build_schema, express_entries
 from gateway.carriers import DEMO_CARRIER_PATH, HttpCarrierTransport, carrier_registry
 from gateway.cors import Cors
 from gateway.domain.quotes import SetupCache
@@ -68,7 +68,6 @@ from gateway.storage.migrate import head_revision
 log = logging.getLogger("gateway.app")
 # aiosqlite logs every statement with its parameters at DEBUG (carrier credentials included): never.
 logging.getLogger("aiosqlite").setLevel(logging.INFO)
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 def presented_token(request: Request) -> str | None:
@@ -102,28 +101,6 @@ def error_response(
     return response
 
 
-def incoming_request_id(headers: Headers) -> str:
-    """The caller's own X-Request-Id when it is well-formed, else a new id."""
-    incoming = headers.get("x-request-id", "")
-    return incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
-
-
-def request_id_of(scope: Scope) -> str:
-    """The request's id (`incoming_request_id`), kept in the scope so every part of the answer carries the same."""
-    request_id = scope.get("gateway_request_id")
-    if request_id is None:
-        request_id = scope["gateway_request_id"] = incoming_request_id(Headers(scope=scope))
-    return str(request_id)
-
-
-def media_type_of(scope: Scope) -> str:
-    """The negotiated response media type (application/json when the client accepts neither), negotiated once."""
-    media_type = scope.get("gateway_media_type")
-    if media_type is None:
-        media_type = scope["gateway_media_type"] = negotiate(Headers(scope=scope).get("accept")) or JSON
-    return str(media_type)
-
-
 class TooManyOperations(Exception):
     """A batched request with more operations than allowed."""
 
@@ -142,6 +119,8 @@ class GatewayGraphQL(GraphQL[Context, None]):
         )
         self.graphiql_page = GraphiQLPage.from_settings(settings) if settings.graphiql_enabled else None
         self.hide_schema = not settings.introspection_enabled  # no "Did you mean ..." naming schema members
+        entries = express_entries(schema)
+        self.express = ExpressLane(self, entries, settings.max_query_cost) if entries is not None else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
@@ -189,6 +168,10 @@ class GatewayGraphQL(GraphQL[Context, None]):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
+        if self.express is not None and scope["method"] == "POST":
+            answered, receive = await self.express.serve(scope, receive, send)
+            if answered:
+                return
         try:
             response = await self.run(Request(scope, receive))
         except (HTTPException, RequestRefused) as error:

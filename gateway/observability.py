@@ -374,23 +374,47 @@ class OperationObserver(SchemaExtension):
         if operation is None:
             name, kind = "invalid", "unknown"
         else:
-            name = _safe_name(operation.name.value if operation.name else None)
-            kind = operation.operation.value
+            name, kind = safe_operation_name(operation), operation.operation.value
         result = self.execution_context.result
         codes = error_codes(getattr(result, "errors", None))
         if escaped is not None and not codes:
             codes = error_codes(shape_errors([_as_graphql_error(escaped)], None))
         user_codes = user_error_codes(getattr(result, "data", None)) if kind == "mutation" else []
-        label = operation_label(name)
-        REQUESTS.labels(operation=label, operation_type=kind, outcome="error" if codes else "ok").inc()
-        LATENCY.labels(operation=label, operation_type=kind).observe(duration_s)
-        for code in codes:
-            ERRORS.labels(code=code).inc()
-        for code in user_codes:
-            USER_ERRORS.labels(code=code).inc()
-        stats = _current.get()
-        if stats is not None:
-            stats.operations.append(OperationRecord(name, kind, duration_s, codes, user_codes))
+        record_operation(name, kind, duration_s, codes, user_codes)
+
+
+def safe_operation_name(operation: OperationDefinitionNode) -> str:
+    """The name metrics and the request log give an operation (never a token-like or malformed name)."""
+    return _safe_name(operation.name.value if operation.name else None)
+
+
+#: The metric series of each (operation label, operation type), looked up once.
+_OPERATION_SERIES: dict[tuple[str, str], tuple[Any, Any, Any]] = {}
+
+
+def record_operation(
+    name: str, kind: str, duration_s: float, codes: list[str] | None = None, user_codes: list[str] | None = None
+) -> None:
+    """One executed operation on /metrics and in its request's log line (both entries share it)."""
+    codes, user_codes = codes or [], user_codes or []
+    label = operation_label(name)
+    series = _OPERATION_SERIES.get((label, kind))
+    if series is None:  # the label values of an operation are bounded (`operation_label`), so is this
+        series = _OPERATION_SERIES[(label, kind)] = (
+            REQUESTS.labels(operation=label, operation_type=kind, outcome="ok"),
+            REQUESTS.labels(operation=label, operation_type=kind, outcome="error"),
+            LATENCY.labels(operation=label, operation_type=kind),
+        )
+    ok, failed, latency = series
+    (failed if codes else ok).inc()
+    latency.observe(duration_s)
+    for code in codes:
+        ERRORS.labels(code=code).inc()
+    for code in user_codes:
+        USER_ERRORS.labels(code=code).inc()
+    stats = _current.get()
+    if stats is not None:
+        stats.operations.append(OperationRecord(name, kind, duration_s, codes, user_codes))
 
 
 def record_refused_operation(code: str) -> None:

@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from gateway import observability
 from gateway.app import create_app
 from gateway.settings import Settings
 from gateway.storage.db import create_engine, normalise_url
@@ -153,6 +154,16 @@ def sql_counter(engine: AsyncEngine) -> Iterator[StatementCounter]:
         yield counter
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", counter)
+
+
+@pytest.fixture(autouse=True)
+def fresh_operation_labels(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with no operation name labelled yet: the process-wide limit on metric labels
+    (`observability.MAX_OPERATION_LABELS`) would otherwise fill up with the names of earlier tests'
+    generated queries and turn later tests' names into "other"."""
+    monkeypatch.setattr(
+        observability, "operation_label", observability._OperationLabels(observability.MAX_OPERATION_LABELS)
+    )
 
 
 @pytest.fixture

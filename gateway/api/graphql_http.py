@@ -68,10 +68,14 @@ Top-level error codes (`extensions.code`) and their HTTP status, as `json` / `gr
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from graphql import GraphQLError, OperationDefinitionNode
+from starlette.datastructures import Headers
+from starlette.types import Scope
 from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
@@ -211,3 +215,28 @@ class RequireOperationName(SchemaExtension):
         operations = sum(isinstance(definition, OperationDefinitionNode) for definition in document.definitions)
         if operations > 1:
             raise OperationNameRequired
+
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def incoming_request_id(headers: Headers) -> str:
+    """The caller's own X-Request-Id when it is well-formed, else a new id."""
+    incoming = headers.get("x-request-id", "")
+    return incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+
+
+def request_id_of(scope: Scope) -> str:
+    """The request's id (`incoming_request_id`), kept in the scope so every part of the answer carries the same."""
+    request_id = scope.get("gateway_request_id")
+    if request_id is None:
+        request_id = scope["gateway_request_id"] = incoming_request_id(Headers(scope=scope))
+    return str(request_id)
+
+
+def media_type_of(scope: Scope) -> str:
+    """The negotiated response media type (application/json when the client accepts neither), negotiated once."""
+    media_type = scope.get("gateway_media_type")
+    if media_type is None:
+        media_type = scope["gateway_media_type"] = negotiate(Headers(scope=scope).get("accept")) or JSON
+    return str(media_type)

@@ -116,7 +116,7 @@ class RequestCostBudget(SchemaExtension):
         yield
 
 
-def _contains_nul(value: Any) -> bool:
+def contains_nul(value: Any) -> bool:
     """Whether any string in a JSON value holds U+0000; iterative, so deeply nested variables cannot
     exhaust the stack."""
     pending = [value]
@@ -143,7 +143,7 @@ class RejectNulCharacters(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         ctx = self.execution_context
         query = ctx.query or ""
-        if "\\u0000" in query or "\x00" in query or _contains_nul(ctx.variables or {}):
+        if "\\u0000" in query or "\x00" in query or contains_nul(ctx.variables or {}):
             ctx.result = ExecutionResult(
                 data=None,
                 errors=[

@@ -29,6 +29,15 @@ SETTLE_TURNS = 8
 class LevelLoader(DataLoader):  # type: ignore[type-arg]
     """A DataLoader that dispatches once the current level has settled, not on the next loop turn."""
 
+    def __init__(self, batch_load_fn: Callable[[list[Any]], Awaitable[list[Any]]]) -> None:
+        # DataLoader.__init__ with its defaults (batching and caching on, keys as cache keys), without
+        # re-checking on every request that our own batch function is a coroutine function.
+        self.loop = asyncio.get_running_loop()
+        self.batch_load_fn = batch_load_fn
+        self.get_cache_key = _same
+        self._cache = {}
+        self._queue = []
+
     def do_resolve_reject(self, key: Any, future: Any) -> None:
         self._queue.append(_queued(key, future))
         if len(self._queue) == 1:
@@ -57,6 +66,10 @@ class LevelLoader(DataLoader):  # type: ignore[type-arg]
         for _ in range(SETTLE_TURNS):
             await asyncio.sleep(0)
         dispatch_queue(self)
+
+
+def _same(key: Any) -> Any:
+    return key
 
 
 Fetch = Callable[[AsyncConnection, int, list[Any]], Awaitable[list[Any]]]

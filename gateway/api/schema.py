@@ -16,7 +16,8 @@ from gateway.api.catalog.queries import CatalogQuery
 from gateway.api.checkout.mutations import CheckoutMutation
 from gateway.api.checkout.queries import CheckoutQuery
 from gateway.api.errors import ErrorShaping, log_errors
-from gateway.api.fastpath import fast_execution
+from gateway.api.fastpath import PlanCache, fast_execution
+from gateway.api.fastpath.admitted import ExpressEntries
 from gateway.api.graphql_http import RequireOperationName
 from gateway.api.limits import (
     BudgetedValidation,
@@ -91,7 +92,7 @@ def build_schema(
             lambda: RequestCostBudget(analyses=analyses),
             lambda: AccessControl(analyses=analyses),
             # After AccessControl: runs only when access was granted (no result set yet).
-            *([fast_execution()] if fast_path else []),
+            *([fast_execution(analyses=analyses)] if fast_path else []),
             ErrorShaping,
         ],
         config=StrawberryConfig(
@@ -102,3 +103,12 @@ def build_schema(
 
 
 schema = build_schema()
+
+
+def express_entries(schema: strawberry.Schema) -> ExpressEntries | None:
+    """The documents the schema's compiled read path admitted to the express lane (None: no fast path)."""
+    for extension in schema.extensions:
+        plans = getattr(extension, "plans", None)
+        if isinstance(plans, PlanCache):
+            return plans.express
+    return None

@@ -20,10 +20,14 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from graphql import DocumentNode, ExecutionResult
+from graphql.utilities import get_operation_ast
 from strawberry.extensions import SchemaExtension
 
+from gateway.api.analysis import Analyses
+from gateway.api.fastpath.admitted import Admitted, ExpressEntries
 from gateway.api.fastpath.plan import OperationPlan, build_plan
 from gateway.api.fastpath.run import compile_plan, execute_plan
+from gateway.observability import safe_operation_name
 
 log = logging.getLogger("gateway.fastpath")
 
@@ -63,6 +67,8 @@ class PlanCache:
         #: Fast executions, and fallbacks to standard execution after a fast attempt (for tests and metrics).
         self.answered = 0
         self.fell_back = 0
+        #: Documents the express lane may answer (`gateway.api.express`), admitted by `FastExecution`.
+        self.express = ExpressEntries(maxsize)
 
     def get(self, schema: Any, query: str, operation_name: str | None, document: DocumentNode) -> OperationPlan | None:
         if self._supported is None:
@@ -90,9 +96,10 @@ class PlanCache:
 
 
 class FastExecution(SchemaExtension):
-    def __init__(self, *, plans: PlanCache) -> None:
+    def __init__(self, *, plans: PlanCache, analyses: Analyses | None = None) -> None:
         super().__init__()
         self.plans = plans
+        self.analyses = analyses
 
     async def on_execute(self) -> AsyncIterator[None]:
         ctx = self.execution_context
@@ -107,15 +114,32 @@ class FastExecution(SchemaExtension):
                 else:
                     self.plans.answered += 1
                     ctx.result = ExecutionResult(data=data, errors=None)
+                    self._admit(plan)
         yield
 
+    def _admit(self, plan: OperationPlan) -> None:
+        """A document answered here parsed, validated and passed every check: the express lane may take the
+        same (query, operationName) from now on, checking per request only what depends on the request."""
+        ctx = self.execution_context
+        document = ctx.graphql_document
+        if self.analyses is None or document is None or ctx.query is None:
+            return
+        operation = get_operation_ast(document, ctx.operation_name)
+        if operation is None:
+            return
+        analysis = self.analyses.operation(ctx.schema._schema, document, operation)
+        if analysis.exceeded is None:
+            entry = Admitted(plan, analysis.needs, analysis.cost, safe_operation_name(operation))
+            self.plans.express.admit(ctx.query, ctx._provided_operation_name, entry)
 
-def fast_execution(maxsize: int = 512, min_uses: int = 2) -> Any:
-    """An extension factory for one schema, with its own plan cache."""
+
+def fast_execution(maxsize: int = 512, min_uses: int = 2, analyses: Analyses | None = None) -> Any:
+    """An extension factory for one schema, with its own plan cache; with `analyses` (the schema's), the
+    documents it answers are admitted to the express lane."""
     plans = PlanCache(maxsize, min_uses)
 
     def factory() -> FastExecution:
-        return FastExecution(plans=plans)
+        return FastExecution(plans=plans, analyses=analyses)
 
     factory.plans = plans  # type: ignore[attr-defined]
     return factory
