@@ -59,7 +59,8 @@ class SetupCache:
     A version names one configuration: every change bumps it in the change's own transaction, so a setup
     read at version V never goes out of date; a newer version simply misses. `load_setup` reads the store
     row (and its version) before the zones, so a setup is never older than the version it is filed under.
-    Used by reads only; writes read the configuration under their own transaction.
+    Used by reads and by the pricing a write prepares before its transaction (`prepare`); the write then
+    checks, under its own transaction, that the version it priced at is still current.
     """
 
     def __init__(self, max_entries: int = 1024) -> None:
@@ -101,14 +102,24 @@ class QuotePlan:
         return self.results.get(fingerprint)
 
 
-async def load_setup(conn: AsyncConnection, store_id: int) -> ShippingSetup:
+async def load_setup(conn: AsyncConnection, store_id: int, cache: SetupCache | None = None) -> ShippingSetup:
+    """The store's shipping configuration. With `cache`, the store row is read and the rest comes from the
+    cache when it holds the store's current configuration version (zones, methods and carrier connections
+    change only with the version), else it is read and filed there."""
     store = await queries.store_by_id(conn, store_id)
+    if cache is not None:
+        cached = cache.get(store_id, int(store.shipping_config_version))
+        if cached is not None:
+            return ShippingSetup(store, cached.zones, cached.methods_by_zone, cached.connections)
     zones = await queries.zones_for_store(conn, store_id)
     methods: dict[int, list[Any]] = defaultdict(list)
     for method in await queries.methods_for_store(conn, store_id):
         methods[method.zone_id].append(method)
     connections = {row.carrier_id: row for row in await queries.carrier_connections_for_store(conn, store_id)}
-    return ShippingSetup(store=store, zones=zones, methods_by_zone=methods, connections=connections)
+    setup = ShippingSetup(store=store, zones=zones, methods_by_zone=methods, connections=connections)
+    if cache is not None:
+        cache.put(setup)
+    return setup
 
 
 async def stale_ids(conn: AsyncConnection, store_id: int, consignments: Sequence[Any]) -> set[str]:
@@ -223,12 +234,14 @@ async def prepare(
     store_id: int,
     checkout_id: str,
     destinations: Sequence[tuple[Mapping[str, Any] | None, ItemList]],
+    setups: SetupCache | None = None,
 ) -> PreparedQuotes:
-    """Read what pricing needs for each (address, items) pair; pairs that cannot be quoted are skipped."""
+    """Read what pricing needs for each (address, items) pair; pairs that cannot be quoted are skipped. The
+    configuration may come from `setups` (the write checks its version under its own transaction)."""
     quotable = [(address, items) for address, items in destinations if address is not None and items]
     if not quotable:
         return PreparedQuotes(None, ())
-    setup = await load_setup(conn, store_id)
+    setup = await load_setup(conn, store_id, setups)
     lines = {row.id: row for row in await queries.line_items_by_checkout_ids(conn, store_id, [checkout_id])}
     parcels = []
     for address, items in quotable:

@@ -311,3 +311,40 @@ async def _complete_refused(api: ShippingApi, cart: Cart, code: str) -> None:
     payload = data(body)["completeCheckout"]
     assert payload["order"] is None
     assert code in [error["code"] for error in payload["errors"]], payload["errors"]
+
+
+async def test_an_address_change_prices_from_the_cached_configuration_until_it_changes(
+    client: httpx.AsyncClient, store: StoreFixture, sql_counter: Any
+) -> None:
+    """A re-quote reads the zones, methods and carrier connections once per configuration version (the
+    process caches them by version); a configuration change is priced from at once."""
+    from tests.order_flow import UPDATE_CONSIGNMENT, US_CA, OrderFlow
+
+    flow = OrderFlow(client, store)
+    setup = await flow.shipping(flat_rate="5.00", per_item=None, handling=None)
+    cart = await flow.cart(SHIRT=1)
+    await flow.add(cart, {"address": US_CA, "lineItems": cart.units(SHIRT=1)})
+    consignment_id = cart.consignment_ids[0]
+
+    async def move(city: str) -> list[str]:
+        sql_counter.reset()
+        payload = await flow.storefront_mutation(
+            UPDATE_CONSIGNMENT,
+            "updateConsignment",
+            {"checkoutId": cart.id, "consignmentId": consignment_id, "address": {**US_CA, "city": city}},
+        )
+        assert payload["errors"] == []
+        options = payload["checkout"]["consignments"][0]["availableShippingOptions"]
+        return [f"{option['description']} {option['cost']['value']}" for option in options]
+
+    def configuration_reads() -> int:
+        return sum(1 for statement in sql_counter.statements if "FROM shipping_zone" in statement)
+
+    assert await move("Fresno") == ["Flat Rate 5.00"]
+    assert await move("Oakland") == ["Flat Rate 5.00"]
+    assert configuration_reads() == 0  # the configuration at this version was read already
+    await flow.update_method(setup.methods["Flat Rate"], rate="7.25")
+    assert await move("Sacramento") == ["Flat Rate 7.25"]
+    assert configuration_reads() == 1
+    assert await move("San Jose") == ["Flat Rate 7.25"]
+    assert configuration_reads() == 0

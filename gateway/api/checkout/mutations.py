@@ -65,7 +65,7 @@ async def _plan(
     store_id = info.context.store_id
 
     async def prepare(conn: AsyncConnection) -> quotes.PreparedQuotes:
-        return await quotes.prepare(conn, store_id, checkout_id, await destinations(conn))
+        return await quotes.prepare(conn, store_id, checkout_id, await destinations(conn), info.context.shipping_setups)
 
     prepared = await read(info, prepare)
     await info.context.reads.release()  # no connection is held while carriers answer
