@@ -26,7 +26,7 @@ from gateway import demo_carrier
 from gateway.api.auth_throttle import AuthThrottle, AuthThrottled, client_address
 from gateway.api.context import Context
 from gateway.api.errors import shape_errors
-from gateway.api.express import ExpressLane
+from gateway.api.express import DEADLINE_SCOPE_KEY, ExpressLane
 from gateway.api.graphql_http import (
     CONTENT_TYPES,
     GRAPHQL_RESPONSE_JSON,
@@ -218,7 +218,9 @@ class GatewayGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Any, response: Any) -> Context:
         request_id = request_id_of(request.scope)
         response.headers["X-Request-Id"] = request_id
-        reads = RequestReads(self.engine)  # the token lookup and every read of the request share it
+        # The token lookup and every read of the request share it, within the request's one database deadline
+        # (already started when the express lane tried the request first).
+        reads = RequestReads(self.engine, request.scope.get(DEADLINE_SCOPE_KEY))
         request.scope["gateway_reads"] = reads
         token = presented_token(request)
         address = client_address(request.scope)

@@ -301,13 +301,14 @@ class RequestReads:
 
     __slots__ = ("_engine", "_conn", "_transaction", "_turn", "_closed", "deadline")
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, deadline: DatabaseDeadline | None = None) -> None:
+        """`deadline`: one the request already started spending (else a fresh one from the engine)."""
         self._engine = engine
         self._conn: AsyncConnection | None = None
         self._transaction: Any = None  # asyncpg's, on PostgreSQL
         self._turn = asyncio.Lock()
         self._closed = False
-        self.deadline = request_deadline(engine)
+        self.deadline = deadline if deadline is not None else request_deadline(engine)
 
     def bounded(self) -> AbstractAsyncContextManager[None]:
         """A block of this request's database work: within its deadline, or `DatabaseDeadlineExceeded`."""
