@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.api.errors import UserError, user_errors
 from gateway.domain.errors import DomainError
+from gateway.storage import written
 from gateway.storage.db import write_transaction
 
 T = TypeVar("T")
@@ -29,13 +30,27 @@ async def in_transaction(
     try:
         async with reads.bounded():
             await reads.release()  # never hold a read connection while waiting for the write lock
-            async with write_transaction(context.engine, reads.deadline) as conn:
-                result = await action(conn)
+            with written.recording() as rows:
+                async with write_transaction(context.engine, reads.deadline) as conn:
+                    result = await action(conn)
     except DomainError as error:
         context.loaders.clear_all()
         return None, user_errors(error)
     context.loaders.clear_all()
+    _prime(context, rows)
     return result, []
+
+
+#: The loaders a committed write's own rows answer (`gateway.storage.written`), by table.
+_PRIMED = {"checkout": "checkout_by_id", "orders": "order_by_id", "shipment": "shipment_by_id"}
+
+
+def _prime(context: Any, rows: dict[tuple[str, Any], Any]) -> None:
+    """The payload reads the committed write's own rows instead of a new snapshot of them."""
+    for (table, key), row in rows.items():
+        if row is written.UNKNOWN or (row is not None and row.store_id != context.store_id):
+            continue
+        getattr(context.loaders, _PRIMED[table]).prime(key, row)
 
 
 async def read(info: strawberry.Info, action: Callable[[AsyncConnection], Awaitable[T]]) -> T:

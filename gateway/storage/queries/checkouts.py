@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from gateway.storage import written
 from gateway.storage.models import (
     checkout,
     consignment,
@@ -39,18 +40,26 @@ async def lock_checkout(conn: AsyncConnection, store_id: int, checkout_id: str) 
 
 
 async def insert_checkout(conn: AsyncConnection, values: dict[str, Any]) -> None:
-    await conn.execute(sa.insert(checkout).values(**values))
+    row = (await conn.execute(sa.insert(checkout).values(**values).returning(*checkout.c))).one()
+    written.note("checkout", row.id, row)
 
 
 async def update_checkout(conn: AsyncConnection, checkout_id: str, values: dict[str, Any]) -> None:
-    await conn.execute(sa.update(checkout).where(checkout.c.id == checkout_id).values(**values))
+    stmt = sa.update(checkout).where(checkout.c.id == checkout_id).values(**values).returning(*checkout.c)
+    row = (await conn.execute(stmt)).first()
+    written.note("checkout", checkout_id, row)
 
 
 async def update_checkouts(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
     """Apply each row's values (the same columns in every row) to the checkout `row["id"]`: one executemany."""
     if not rows:
         return
+    if len(rows) == 1:  # one statement either way; this one returns the row (`written`)
+        await update_checkout(conn, rows[0]["id"], {name: value for name, value in rows[0].items() if name != "id"})
+        return
     columns = [name for name in rows[0] if name != "id"]
+    for row in rows:
+        written.note("checkout", row["id"], written.UNKNOWN)
     stmt = (
         sa.update(checkout)
         .where(checkout.c.id == sa.bindparam("checkout_id"))

@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from gateway.storage import written
 from gateway.storage.models import (
     idempotency_key,
     order_product,
@@ -26,8 +27,9 @@ Rows = Sequence[Row[Any]]
 
 
 async def insert_order(conn: AsyncConnection, values: dict[str, Any]) -> int:
-    result = await conn.execute(sa.insert(orders).values(**values).returning(orders.c.id))
-    return int(result.scalar_one())
+    row = (await conn.execute(sa.insert(orders).values(**values).returning(*orders.c))).one()
+    written.note("orders", row.id, row)
+    return int(row.id)
 
 
 async def insert_shipping_address(conn: AsyncConnection, values: dict[str, Any]) -> int:
@@ -48,7 +50,8 @@ async def lock_order(conn: AsyncConnection, store_id: int, order_id: int) -> Row
 
 
 async def update_order(conn: AsyncConnection, order_id: int, values: dict[str, Any]) -> None:
-    await conn.execute(sa.update(orders).where(orders.c.id == order_id).values(**values))
+    stmt = sa.update(orders).where(orders.c.id == order_id).values(**values).returning(*orders.c)
+    written.note("orders", order_id, (await conn.execute(stmt)).first())
 
 
 _ORDERS_BY_IDS = KeyedQuery(lambda keys_in: sa.select(orders).where(orders.c.store_id == STORE, keys_in(orders.c.id)))
@@ -144,8 +147,9 @@ async def add_quantity_shipped(conn: AsyncConnection, order_product_id: int, del
 
 
 async def insert_shipment(conn: AsyncConnection, values: dict[str, Any]) -> int:
-    result = await conn.execute(sa.insert(shipment).values(**values).returning(shipment.c.id))
-    return int(result.scalar_one())
+    row = (await conn.execute(sa.insert(shipment).values(**values).returning(*shipment.c))).one()
+    written.note("shipment", row.id, row)
+    return int(row.id)
 
 
 async def insert_shipment_items(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
@@ -176,12 +180,14 @@ async def shipments_by_order_ids(conn: AsyncConnection, store_id: int, ids: Sequ
 
 
 async def update_shipment(conn: AsyncConnection, shipment_id: int, values: dict[str, Any]) -> None:
-    await conn.execute(sa.update(shipment).where(shipment.c.id == shipment_id).values(**values))
+    stmt = sa.update(shipment).where(shipment.c.id == shipment_id).values(**values).returning(*shipment.c)
+    written.note("shipment", shipment_id, (await conn.execute(stmt)).first())
 
 
 async def delete_shipment(conn: AsyncConnection, shipment_id: int) -> None:
     await conn.execute(sa.delete(shipment_item).where(shipment_item.c.shipment_id == shipment_id))
     await conn.execute(sa.delete(shipment).where(shipment.c.id == shipment_id))
+    written.note("shipment", shipment_id, None)
 
 
 _SHIPMENT_ITEMS_BY_SHIPMENT_IDS = KeyedQuery(
