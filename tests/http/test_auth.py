@@ -46,9 +46,7 @@ query($id: ID!) {
 INTROSPECTION = "{ __schema { queryType { name } } }"
 
 
-async def post(
-    client: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None, **headers: str
-) -> Any:
+async def post(client: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None, **headers: str) -> Any:
     response = await client.post(
         "/graphql",
         json={"query": query, "variables": variables or {}},
@@ -124,9 +122,7 @@ async def test_bearer_token_works_like_x_auth_token(client, store):
     assert payload["errors"] == []
     checkout_id = payload["checkout"]["id"]
 
-    by_bearer = await post(
-        client, CHECKOUT, {"id": checkout_id}, Authorization=f"bearer {store.storefront_token}"
-    )
+    by_bearer = await post(client, CHECKOUT, {"id": checkout_id}, Authorization=f"bearer {store.storefront_token}")
     by_header = await post(client, CHECKOUT, {"id": checkout_id}, X_Auth_Token=store.storefront_token)
     assert data(by_bearer) == data(by_header)
     assert data(by_header)["checkout"]["lineItems"] == [{"sku": "SHIRT", "quantity": 2}]
@@ -206,9 +202,7 @@ async def test_introspection_needs_no_token(client, store):
     assert body == {"data": {"__typename": "Query"}}
 
 
-async def test_server_token_without_scope_is_forbidden_and_names_the_scope(
-    client, store, engine: AsyncEngine
-):
+async def test_server_token_without_scope_is_forbidden_and_names_the_scope(client, store, engine: AsyncEngine):
     checkout_id = await create_checkout(client, store.storefront_token)
     async with write_transaction(engine) as conn:
         limited = await create_token(conn, store.slug, TokenKind.SERVER, scopes=("orders:read",))
@@ -218,9 +212,9 @@ async def test_server_token_without_scope_is_forbidden_and_names_the_scope(
     assert "checkout" in error["message"]
 
     # A full server token may read it.
-    assert data(await gql(client, CHECKOUT, {"id": checkout_id}, token=store.server_token))["checkout"][
-        "id"
-    ] == (checkout_id)
+    assert data(await gql(client, CHECKOUT, {"id": checkout_id}, token=store.server_token))["checkout"]["id"] == (
+        checkout_id
+    )
 
 
 async def test_checkout_of_another_store_is_not_found(client, store, engine):
@@ -239,14 +233,10 @@ def gateway_command() -> list[str]:
 
 async def test_cli_token_create_prints_a_working_token_last(client, store, database_url):
     command = [*gateway_command(), "--database-url", database_url, "token", "create", "--kind", "storefront"]
-    env = {
-        key: value for key, value in os.environ.items() if key not in ("GATEWAY_DATABASE_URL", "DATABASE_URL")
-    }
+    env = {key: value for key, value in os.environ.items() if key not in ("GATEWAY_DATABASE_URL", "DATABASE_URL")}
 
     def run() -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            command, capture_output=True, text=True, cwd=REPO, env=env, timeout=60, check=False
-        )
+        return subprocess.run(command, capture_output=True, text=True, cwd=REPO, env=env, timeout=60, check=False)
 
     result = await anyio.to_thread.run_sync(run)
     assert result.returncode == 0, result.stderr

@@ -206,9 +206,7 @@ async def test_success_bumps_version_and_updated_at_only(client, store):
     assert after["version"] == checkout["version"] + 1
     assert datetime.fromisoformat(after["updatedAt"]) > datetime.fromisoformat(checkout["updatedAt"])
     assert after["createdAt"] == checkout["createdAt"]
-    unchanged = {
-        key: value for key, value in checkout.items() if key not in ("version", "updatedAt", "billingAddress")
-    }
+    unchanged = {key: value for key, value in checkout.items() if key not in ("version", "updatedAt", "billingAddress")}
     assert {key: after[key] for key in unchanged} == unchanged
 
 
@@ -223,9 +221,7 @@ ADDRESS_REFUSALS = [
         [("INVALID_EMAIL", ["address", "email"])],
         id="email-without-dot",
     ),
-    pytest.param(
-        {"email": "   ", "countryCode": "US"}, [("REQUIRED", ["address", "email"])], id="blank-email"
-    ),
+    pytest.param({"email": "   ", "countryCode": "US"}, [("REQUIRED", ["address", "email"])], id="blank-email"),
     pytest.param(
         {"email": "a@example.com", "countryCode": ""},
         [("REQUIRED", ["address", "countryCode"])],
@@ -288,9 +284,7 @@ async def test_invalid_address_is_refused_and_checkout_unchanged(client, store, 
 
 async def test_invalid_address_leaves_a_previous_address_in_place(client, store):
     checkout = await create_checkout(client, store.storefront_token)
-    await set_billing(
-        client, store.storefront_token, checkout["id"], {"email": "ok@example.com", "countryCode": "NL"}
-    )
+    await set_billing(client, store.storefront_token, checkout["id"], {"email": "ok@example.com", "countryCode": "NL"})
     before = await raw_checkout(client, store.storefront_token, checkout["id"])
 
     payload = await set_billing(
@@ -332,9 +326,7 @@ async def test_missing_required_fields_are_a_graphql_validation_error(client, st
 
 async def test_stale_version_is_a_conflict_and_changes_nothing(client, store):
     checkout = await create_checkout(client, store.storefront_token)
-    await set_billing(
-        client, store.storefront_token, checkout["id"], {"email": "a@example.com", "countryCode": "US"}
-    )
+    await set_billing(client, store.storefront_token, checkout["id"], {"email": "a@example.com", "countryCode": "US"})
     before = await raw_checkout(client, store.storefront_token, checkout["id"])
 
     payload = await set_billing(
@@ -390,9 +382,7 @@ async def test_checkout_of_another_store_is_not_found(client, engine, store):
     before = await raw_checkout(client, store.storefront_token, checkout["id"])
 
     for token in (other.storefront_token, other.server_token):
-        payload = await set_billing(
-            client, token, checkout["id"], {"email": "x@example.com", "countryCode": "US"}
-        )
+        payload = await set_billing(client, token, checkout["id"], {"email": "x@example.com", "countryCode": "US"})
         assert payload["checkout"] is None
         assert problems(payload) == [("NOT_FOUND", ["checkoutId"])]
 

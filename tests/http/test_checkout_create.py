@@ -78,9 +78,7 @@ def money(value):
 
 
 async def test_line_items_are_priced_from_the_catalog(client, store):
-    payload = await create(
-        client, store.storefront_token, [("SHIRT", 2), ("LAMP", 1), ("EBOOK", 1)], "a@example.com"
-    )
+    payload = await create(client, store.storefront_token, [("SHIRT", 2), ("LAMP", 1), ("EBOOK", 1)], "a@example.com")
 
     assert payload["errors"] == []
     checkout = payload["checkout"]
@@ -331,9 +329,7 @@ REFUSALS = [
 
 
 @pytest.mark.parametrize(("line_items", "email", "expected"), REFUSALS)
-async def test_refused_create_reports_typed_errors_and_creates_nothing(
-    client, store, line_items, email, expected
-):
+async def test_refused_create_reports_typed_errors_and_creates_nothing(client, store, line_items, email, expected):
     existing = (await create(client, store.storefront_token, [("MUG", 1)]))["checkout"]["id"]
 
     payload = await create(client, store.storefront_token, line_items, email)

@@ -210,15 +210,11 @@ class Shop:
         self.mug: str = ids["MUG"]
         self.ebook: str = ids["EBOOK"]
 
-    async def call(
-        self, document: str, name: str, input: dict[str, Any], token: str | None = None
-    ) -> dict[str, Any]:
+    async def call(self, document: str, name: str, input: dict[str, Any], token: str | None = None) -> dict[str, Any]:
         body = await gql(self.client, document, {"input": input}, token=token or self.token)
         return data(body)[name]
 
-    async def add(
-        self, *consignments: dict[str, Any], token: str | None = None, **extra: Any
-    ) -> dict[str, Any]:
+    async def add(self, *consignments: dict[str, Any], token: str | None = None, **extra: Any) -> dict[str, Any]:
         input = {"checkoutId": self.id, "consignments": list(consignments), **extra}
         return await self.call(ADD, "addConsignments", input, token)
 
@@ -234,9 +230,7 @@ class Shop:
         return data(await gql(self.client, ASSIGNMENTS, {"id": self.id}, token=self.token))["checkout"]
 
     async def details(self) -> dict[str, Any]:
-        return data(await gql(self.client, CONSIGNMENT_DETAILS, {"id": self.id}, token=self.token))[
-            "checkout"
-        ]
+        return data(await gql(self.client, CONSIGNMENT_DETAILS, {"id": self.id}, token=self.token))["checkout"]
 
     async def raw(self) -> bytes:
         """The full checkout exactly as the server sends it: the bytes of the HTTP response body."""
@@ -603,9 +597,7 @@ async def test_shipping_option_that_is_not_offered_is_refused(shop):
 
 
 async def test_line_items_replace_the_assignment(shop):
-    [consignment] = await shop.added(
-        {"address": address(), "lineItems": shop.units((shop.shirt, 2), (shop.mug, 1))}
-    )
+    [consignment] = await shop.added({"address": address(), "lineItems": shop.units((shop.shirt, 2), (shop.mug, 1))})
 
     payload = await shop.update(consignment, lineItems=shop.units((shop.mug, 2)))
 
@@ -748,9 +740,7 @@ async def test_invalid_address_in_update_is_refused(shop, new_address, expected)
 async def test_address_and_item_problems_of_one_update_are_reported_together(shop):
     [consignment] = await shop.added({"address": address(), "lineItems": shop.units((shop.shirt, 1))})
 
-    payload = await shop.update(
-        consignment, address=address(countryCode="ZZ"), lineItems=shop.units((shop.mug, 5))
-    )
+    payload = await shop.update(consignment, address=address(countryCode="ZZ"), lineItems=shop.units((shop.mug, 5)))
 
     assert errors_of(payload) == sorted(
         [
@@ -810,9 +800,7 @@ async def test_delete_frees_the_items(shop):
 
 
 async def test_deleting_the_last_consignment_leaves_none(shop):
-    [consignment] = await shop.added(
-        {"address": address(), "lineItems": shop.units((shop.shirt, 3), (shop.mug, 2))}
-    )
+    [consignment] = await shop.added({"address": address(), "lineItems": shop.units((shop.shirt, 3), (shop.mug, 2))})
 
     payload = await shop.delete(consignment)
 
@@ -1003,14 +991,10 @@ FAILED_MUTATIONS = [
 
 
 @pytest.mark.parametrize(("document", "name", "make_input", "code"), FAILED_MUTATIONS)
-async def test_failed_mutation_leaves_the_checkout_byte_for_byte_unchanged(
-    shop, document, name, make_input, code
-):
+async def test_failed_mutation_leaves_the_checkout_byte_for_byte_unchanged(shop, document, name, make_input, code):
     consignment = await _prepared(shop)
     before = await shop.raw()
-    before_checkout = data(await gql(shop.client, FULL_CHECKOUT, {"id": shop.id}, token=shop.token))[
-        "checkout"
-    ]
+    before_checkout = data(await gql(shop.client, FULL_CHECKOUT, {"id": shop.id}, token=shop.token))["checkout"]
 
     payload = await shop.call(document, name, {"checkoutId": shop.id, **make_input(shop, consignment)})
 

@@ -30,12 +30,8 @@ query($id: ID!) { checkout(id: $id) { id consignments { id } } }
 """
 
 
-async def post(
-    client: httpx.AsyncClient, query: str, variables: dict[str, Any], token: str
-) -> httpx.Response:
-    return await client.post(
-        "/graphql", json={"query": query, "variables": variables}, headers={"X-Auth-Token": token}
-    )
+async def post(client: httpx.AsyncClient, query: str, variables: dict[str, Any], token: str) -> httpx.Response:
+    return await client.post("/graphql", json={"query": query, "variables": variables}, headers={"X-Auth-Token": token})
 
 
 def assert_masked(response: httpx.Response, caplog: Any) -> str:
@@ -64,9 +60,7 @@ def assert_masked(response: httpx.Response, caplog: Any) -> str:
 
 
 async def _checkout_with_item(client: httpx.AsyncClient, token: str) -> tuple[str, str]:
-    body = await gql(
-        client, CREATE_CHECKOUT, {"input": {"lineItems": [{"sku": "MUG", "quantity": 2}]}}, token=token
-    )
+    body = await gql(client, CREATE_CHECKOUT, {"input": {"lineItems": [{"sku": "MUG", "quantity": 2}]}}, token=token)
     checkout = data(body)["createCheckout"]["checkout"]
     return checkout["id"], checkout["lineItems"][0]["id"]
 

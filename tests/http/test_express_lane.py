@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
 
@@ -17,7 +17,6 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gateway import observability
 from gateway.api.fastpath.admitted import ExpressEntries
 from gateway.api.loaders import Loaders
 from gateway.api.schema import express_entries
@@ -26,7 +25,8 @@ from gateway.domain.tokens import TokenKind, create_token, parse, revoke_token
 from gateway.settings import Settings
 from gateway.storage.db import write_transaction
 from tests.factories import StoreFixture
-from tests.http.test_observability import Lines, metrics, value
+from tests.http.conftest import Lines
+from tests.http.test_observability import metrics, value
 from tests.order_flow import US_CA, OrderFlow
 
 pytestmark = pytest.mark.anyio
@@ -230,24 +230,14 @@ async def test_a_request_the_lane_cannot_finish_is_answered_by_the_standard_path
     assert "errors" not in (await fast.post(body, store.storefront_token)).json()
 
 
-@pytest.fixture
-def request_lines() -> Iterator[Lines]:
-    handler = Lines()
-    observability.request_log.addHandler(handler)
-    try:
-        yield handler
-    finally:
-        observability.request_log.removeHandler(handler)
-
-
 async def test_lane_requests_are_counted_and_logged(
-    lanes: tuple[Lane, Lane], store: StoreFixture, checkout_id: str, request_lines: Lines
+    lanes: tuple[Lane, Lane], store: StoreFixture, checkout_id: str, request_log: Lines
 ) -> None:
     fast, _ = lanes
     body = {"query": CHECKOUT, "variables": {"id": checkout_id}, "operationName": "Page"}
     await fast.admitted(body, store.storefront_token)
     before = metrics((await fast.client.get("/metrics")).text)
-    request_lines.clear()
+    request_log.clear()
     answered = fast.entries.answered
     for _ in range(3):
         await fast.post(body, store.storefront_token)
@@ -258,7 +248,7 @@ async def test_lane_requests_are_counted_and_logged(
     assert ok - value(before, "gateway_graphql_operations_total", outcome="ok", **page) == 3
     latency = "gateway_graphql_operation_duration_seconds_count"
     assert value(after, latency, **page) - value(before, latency, **page) == 3
-    lines = [line for line in request_lines.parsed() if line.get("operation") == "Page"]
+    lines = [line for line in request_log.parsed() if line.get("operation") == "Page"]
     assert len(lines) == 3
     for line in lines:
         assert line["status"] == 200 and line["operation_type"] == "query" and line["request_id"] == REQUEST_ID

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from gateway.app import create_app
 from gateway.settings import Settings
 from tests.conftest import StatementCounter
 from tests.factories import StoreFixture, data, gql
+from tests.http.conftest import Lines
 from tests.servers import running_servers
 
 CREATE_CHECKOUT = """
@@ -41,31 +41,6 @@ PRODUCTS = "query Catalog { products(first: 3) { nodes { sku } } }"
 SECRET_CITY = "Xanaduville"
 SECRET_STREET = "42 Hidden Lane"
 SECRET_EMAIL = "hidden.shopper@example.com"
-
-
-class Lines(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__()
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
-
-    def parsed(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self.lines]
-
-    def clear(self) -> None:
-        self.lines.clear()
-
-
-@pytest.fixture
-def request_log(client: httpx.AsyncClient) -> Iterator[Lines]:
-    handler = Lines()
-    observability.request_log.addHandler(handler)
-    try:
-        yield handler
-    finally:
-        observability.request_log.removeHandler(handler)
 
 
 def address() -> dict[str, Any]:

@@ -126,9 +126,7 @@ async def test_paging_a_catalog_larger_than_one_full_page(client, engine):
 
 
 async def test_default_page_size_is_50(client, engine):
-    catalog = tuple(
-        ProductInput(f"P{index:02d}", f"P {index}", Decimal("1.00"), Decimal(1)) for index in range(60)
-    )
+    catalog = tuple(ProductInput(f"P{index:02d}", f"P {index}", Decimal("1.00"), Decimal(1)) for index in range(60))
     big = await make_store(engine, slug="sixty", catalog=catalog)
 
     page = data(await gql(client, PRODUCTS_DEFAULT_PAGE, token=big.storefront_token))["products"]
@@ -163,9 +161,7 @@ async def test_first_100_is_allowed(client, store):
     assert len(page["nodes"]) == len(CATALOG)
 
 
-@pytest.mark.parametrize(
-    "cursor", ["not-a-cursor", "", "cHJvZHVjdDphYmM=", "Y2hlY2tvdXQ6MQ==", "!!!", "cHJvZHVjdDo="]
-)
+@pytest.mark.parametrize("cursor", ["not-a-cursor", "", "cHJvZHVjdDphYmM=", "Y2hlY2tvdXQ6MQ==", "!!!", "cHJvZHVjdDo="])
 async def test_bad_cursor_is_an_error(client, store, cursor):
     # "cHJvZHVjdDphYmM=" is "product:abc", "Y2hlY2tvdXQ6MQ==" is "checkout:1", "cHJvZHVjdDo=" is "product:".
     body = await gql(client, PRODUCTS, {"first": 2, "after": cursor}, token=store.storefront_token)
@@ -174,10 +170,7 @@ async def test_bad_cursor_is_an_error(client, store, cursor):
 
 
 async def test_a_checkouts_cursor_is_not_a_products_cursor(client, store):
-    assert (
-        data(await gql(client, CREATE_MUG_CHECKOUT, token=store.storefront_token))["createCheckout"]["errors"]
-        == []
-    )
+    assert data(await gql(client, CREATE_MUG_CHECKOUT, token=store.storefront_token))["createCheckout"]["errors"] == []
     body = await gql(client, CHECKOUTS_END_CURSOR, token=store.server_token)
     checkout_cursor = data(body)["checkouts"]["pageInfo"]["endCursor"]
     assert checkout_cursor

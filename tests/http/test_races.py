@@ -96,9 +96,7 @@ def ok(status: int, body: Any, servers: list[GatewayServer]) -> dict[str, Any]:
     return body["data"]  # type: ignore[no-any-return]
 
 
-async def create_checkout(
-    client: httpx.AsyncClient, token: str, servers: list[GatewayServer]
-) -> tuple[str, str]:
+async def create_checkout(client: httpx.AsyncClient, token: str, servers: list[GatewayServer]) -> tuple[str, str]:
     status, body = await post_graphql(
         client,
         CREATE_CHECKOUT,
@@ -159,9 +157,7 @@ async def test_concurrent_add_consignments_never_over_assign(servers, store: Sto
             return {
                 "input": {
                     "checkoutId": checkout_id,
-                    "consignments": [
-                        {"address": ADDRESS, "lineItems": [{"itemId": item_id, "quantity": quantity}]}
-                    ],
+                    "consignments": [{"address": ADDRESS, "lineItems": [{"itemId": item_id, "quantity": quantity}]}],
                 }
             }
 
