@@ -38,6 +38,7 @@ from gateway.api.graphql_http import (
     incoming_request_id,
     is_request_error,
     media_type_of,
+    presented_token,
     request_error_status,
     request_id_of,
 )
@@ -68,17 +69,6 @@ from gateway.storage.migrate import head_revision
 log = logging.getLogger("gateway.app")
 # aiosqlite logs every statement with its parameters at DEBUG (carrier credentials included): never.
 logging.getLogger("aiosqlite").setLevel(logging.INFO)
-
-
-def presented_token(request: Request) -> str | None:
-    token = request.headers.get("x-auth-token")
-    if token:
-        return token.strip()
-    authorization = request.headers.get("authorization", "")
-    scheme, _, value = authorization.partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
-    return None
 
 
 def error_response(
@@ -222,7 +212,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
         # (already started when the express lane tried the request first).
         reads = RequestReads(self.engine, request.scope.get(DEADLINE_SCOPE_KEY))
         request.scope["gateway_reads"] = reads
-        token = presented_token(request)
+        token = presented_token(request.headers)
         address = client_address(request.scope)
         if token is not None and self.principals.get(token) is None:
             self.throttle.check(address, token)  # raises AuthThrottled: 429 without a lookup

@@ -22,12 +22,13 @@ import time
 from typing import Any
 
 import orjson
+from starlette.datastructures import Headers
 from starlette.types import Message, Receive, Scope, Send
 
 from gateway.api.context import Context
 from gateway.api.fastpath.admitted import Admitted, ExpressEntries
 from gateway.api.fastpath.run import execute_plan
-from gateway.api.graphql_http import CONTENT_TYPES, negotiate, request_id_of
+from gateway.api.graphql_http import CONTENT_TYPES, JSON, negotiate, presented_token, request_id_of
 from gateway.api.limits import contains_nul
 from gateway.api.permissions import refusals
 from gateway.observability import record_operation
@@ -38,29 +39,6 @@ _KEYS = frozenset({"query", "variables", "operationName"})
 #: Where a request the lane tried hands its database deadline to the standard path: a request gets one
 #: deadline in all, however it is answered (a stalled database answers within it, not within two).
 DEADLINE_SCOPE_KEY = "gateway_deadline"
-_JSON = b"application/json"
-
-
-def _header(scope: Scope, name: bytes) -> bytes | None:
-    for key, value in scope["headers"]:
-        if key == name:
-            return bytes(value)
-    return None
-
-
-def _token(scope: Scope) -> str | None:
-    """As `gateway.app.presented_token`: X-Auth-Token, else a Bearer Authorization."""
-    found: str | None = None
-    for key, value in scope["headers"]:
-        if key == b"x-auth-token":
-            token = value.decode("latin-1").strip()
-            if token:
-                return token
-        elif key == b"authorization" and found is None:
-            scheme, _, rest = value.decode("latin-1").partition(" ")
-            if scheme.lower() == "bearer" and rest.strip():
-                found = rest.strip()
-    return found
 
 
 class ExpressLane:
@@ -73,8 +51,8 @@ class ExpressLane:
         self.max_cost = max_cost
 
     async def serve(self, scope: Scope, receive: Receive, send: Send) -> tuple[bool, Receive]:
-        content_type = _header(scope, b"content-type")
-        if content_type is None or content_type.split(b";", 1)[0].strip().lower() != _JSON:
+        headers = Headers(scope=scope)
+        if headers.get("content-type", "").split(";", 1)[0].strip().lower() != JSON:
             return False, receive
         messages: list[Message] = []
         chunks: list[bytes] = []
@@ -89,20 +67,22 @@ class ExpressLane:
         replay = _replay(messages, receive)
         started = time.perf_counter()
         try:
-            answer = await self._answer(scope, b"".join(chunks))
+            answer = await self._answer(scope, headers, b"".join(chunks))
         except Exception:  # noqa: BLE001 - the standard path answers it properly
             log.debug("express lane declined; the standard path takes over", exc_info=True)
             answer = None
         if answer is None:
             return False, replay
-        payload, headers, entry = answer
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        payload, raw_headers, entry = answer
+        await send({"type": "http.response.start", "status": 200, "headers": raw_headers})
         await send({"type": "http.response.body", "body": payload})
         self.entries.answered += 1
         record_operation(entry.name, "query", time.perf_counter() - started)
         return True, replay
 
-    async def _answer(self, scope: Scope, body: bytes) -> tuple[bytes, list[tuple[bytes, bytes]], Admitted] | None:
+    async def _answer(
+        self, scope: Scope, headers: Headers, body: bytes
+    ) -> tuple[bytes, list[tuple[bytes, bytes]], Admitted] | None:
         """The response body and headers, or None to hand the request to the standard path."""
         request = orjson.loads(body)
         if type(request) is not dict or not _KEYS.issuperset(request):
@@ -115,11 +95,10 @@ class ExpressLane:
             return None
         if variables is not None and (type(variables) is not dict or contains_nul(variables)):
             return None
-        accept = _header(scope, b"accept")
-        media_type = negotiate(accept.decode("latin-1") if accept is not None else None)
+        media_type = negotiate(headers.get("accept"))
         if media_type is None:
             return None
-        token = _token(scope)
+        token = presented_token(headers)
         app = self.app
         principal = app.principals.get(token) if token is not None else None
         if principal is None or refusals(entry.needs, principal):
@@ -140,12 +119,12 @@ class ExpressLane:
         finally:
             await context.reads.close()
         payload = orjson.dumps({"data": data})
-        headers = [
+        raw_headers = [
             (b"content-length", str(len(payload)).encode()),
             (b"content-type", CONTENT_TYPES[media_type].encode()),
             (b"x-request-id", request_id.encode()),
         ]
-        return payload, headers, entry
+        return payload, raw_headers, entry
 
 
 def _replay(messages: list[Message], receive: Receive) -> Receive:

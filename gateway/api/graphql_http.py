@@ -240,3 +240,15 @@ def media_type_of(scope: Scope) -> str:
     if media_type is None:
         media_type = scope["gateway_media_type"] = negotiate(Headers(scope=scope).get("accept")) or JSON
     return str(media_type)
+
+
+def presented_token(headers: Headers) -> str | None:
+    """The request's token: X-Auth-Token, else the value of an `Authorization: Bearer` header."""
+    token = headers.get("x-auth-token")
+    if token:
+        return token.strip()
+    authorization = headers.get("authorization", "")
+    scheme, _, value = authorization.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
